@@ -1,0 +1,127 @@
+"""Every write about users, roles, tokens and login state."""
+
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from civicgrid.core.audit import audit_record
+from civicgrid.core.models import AuditAction
+
+from .choices import DEPARTMENT_ROLES, GRID_ROLES, Role
+from .models import ApiToken, RoleAssignment, User, hash_token
+
+
+@transaction.atomic
+def user_create(
+    *, username: str, password: str | None, name: str = "", phone: str = "",
+    is_superuser: bool = False, validate: bool = True,
+) -> User:
+    """Create a user; the password goes through the configured validators unless told not to
+    (the demo seeder uses one known password for every demo account)."""
+    if User.objects.filter(username=username).exists():
+        raise ValidationError({"username": "用户名已存在"})
+    user = User(username=username, name=name, phone=phone, is_superuser=is_superuser,
+                is_staff=is_superuser)
+    if password:
+        if validate:
+            validate_password(password, user)
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.full_clean(exclude=["password"])
+    user.save()
+    audit_record(action=AuditAction.CREATE, obj=user, changes={"username": username, "name": name})
+    return user
+
+
+@transaction.atomic
+def role_assign(*, user: User, role: str, region, department=None) -> RoleAssignment:
+    """Give `user` a role in `region`; checks the role fits the region level and department."""
+    if role not in Role.values:
+        raise ValidationError({"role": "未知角色"})
+    if role in DEPARTMENT_ROLES and department is None:
+        raise ValidationError({"department": "该角色必须指定部门"})
+    if role in GRID_ROLES and region.level != "grid":
+        raise ValidationError({"region": "网格岗位只能分配到网格"})
+    assignment, created = RoleAssignment.objects.get_or_create(
+        user=user, role=role, region=region, department=department
+    )
+    if created:
+        audit_record(
+            action=AuditAction.CREATE, obj=assignment,
+            changes={"user": user.pk, "role": role, "region": region.pk,
+                     "department": getattr(department, "pk", None)},
+        )
+    user.__dict__.pop("_civicgrid_scope", None)
+    return assignment
+
+
+@transaction.atomic
+def role_revoke(*, assignment: RoleAssignment) -> None:
+    audit_record(action=AuditAction.DELETE, obj=assignment,
+                 changes={"user": assignment.user_id, "role": assignment.role})
+    assignment.delete()
+
+
+def login_failed(*, user: User) -> bool:
+    """Count a failure atomically; lock when the limit is reached. Returns True if now locked."""
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(failed_login_count=F("failed_login_count") + 1)
+        count = User.objects.values_list("failed_login_count", flat=True).get(pk=user.pk)
+        locked = count >= settings.LOGIN_MAX_FAILURES
+        if locked:
+            until = timezone.now() + timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
+            User.objects.filter(pk=user.pk).update(locked_until=until, failed_login_count=0)
+        audit_record(
+            action=AuditAction.LOCKOUT if locked else AuditAction.LOGIN_FAILED, obj=user,
+            actor=user, changes={"failures": count},
+        )
+    return locked
+
+
+def login_succeeded(*, user: User) -> None:
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(failed_login_count=0, locked_until=None)
+        audit_record(action=AuditAction.LOGIN, obj=user, actor=user)
+
+
+@transaction.atomic
+def api_token_create(*, user: User, name: str, days: int | None = 365) -> tuple[ApiToken, str]:
+    """Make a token; the raw value is returned once and only its hash is stored."""
+    name = (name or "").strip()
+    if not name or len(name) > 100:
+        raise ValidationError({"name": "令牌名称必填,且不超过100个字符"})
+    raw = settings.API_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=user, name=name, prefix=raw[:10], token_hash=hash_token(raw),
+        expires_at=timezone.now() + timedelta(days=days) if days else None,
+    )
+    audit_record(action=AuditAction.TOKEN, obj=token, changes={"created": token.prefix})
+    return token, raw
+
+
+@transaction.atomic
+def api_token_revoke(*, token: ApiToken) -> None:
+    updated = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+    if updated:
+        audit_record(action=AuditAction.TOKEN, obj=token, changes={"revoked": token.prefix})
+
+
+def api_token_authenticate(*, raw: str) -> User | None:
+    if not raw or not raw.startswith(settings.API_TOKEN_PREFIX) or len(raw) > 200:
+        return None
+    token = ApiToken.objects.select_related("user").filter(token_hash=hash_token(raw)).first()
+    if token is None or not token.is_usable() or not token.user.is_active:
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user

@@ -1,0 +1,119 @@
+"""The JSON API under /api/v1/: one NinjaAPI, one error shape, session or token auth.
+
+Every error answers `{"code": <machine code>, "message": <Chinese text>, "details": …}`.
+"""
+
+import logging
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import APIKeyHeader, HttpBearer, SessionAuth
+
+from civicgrid.accounts.services import api_token_authenticate
+
+log = logging.getLogger(__name__)
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str, details=None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.details = status, code, message, details
+
+
+class TokenAuth(HttpBearer):
+    """`Authorization: Bearer cg_…` with a personal API token (stored hashed)."""
+
+    def authenticate(self, request, token):
+        user = api_token_authenticate(raw=token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+class TokenHeaderAuth(APIKeyHeader):
+    param_name = "X-API-Token"
+
+    def authenticate(self, request, key):
+        user = api_token_authenticate(raw=key or "")
+        if user is not None:
+            request.user = user
+        return user
+
+
+api = NinjaAPI(
+    title="civicgrid API",
+    version="1.0.0",
+    description="网格化社会治理平台 JSON API. Errors: {code, message, details}.",
+    urls_namespace="api-1",
+    auth=[TokenAuth(), TokenHeaderAuth(), SessionAuth()],
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+
+
+def _error(request, status: int, code: str, message: str, details=None):
+    return api.create_response(
+        request, {"code": code, "message": message, "details": details}, status=status
+    )
+
+
+@api.exception_handler(ApiError)
+def on_api_error(request, exc: ApiError):
+    return _error(request, exc.status, exc.code, exc.message, exc.details)
+
+
+@api.exception_handler(NinjaValidationError)
+def on_validation(request, exc: NinjaValidationError):
+    details = [
+        {"loc": [str(p) for p in e.get("loc", [])], "type": e.get("type"), "msg": e.get("msg")}
+        for e in exc.errors
+    ]
+    return _error(request, 422, "validation_error", "请求参数有误", details)
+
+
+@api.exception_handler(DjangoValidationError)
+def on_django_validation(request, exc: DjangoValidationError):
+    details = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+    message = ";".join(m for msgs in details.values() for m in msgs)
+    return _error(request, 400, "invalid", message or "数据有误", details)
+
+
+@api.exception_handler(AuthenticationError)
+def on_auth(request, exc):
+    return _error(request, 401, "unauthorized", "未登录或令牌无效")
+
+
+@api.exception_handler(PermissionDenied)
+def on_forbidden(request, exc):
+    return _error(request, 403, "forbidden", str(exc) or "无权执行此操作")
+
+
+@api.exception_handler(Http404)
+def on_not_found(request, exc):
+    return _error(request, 404, "not_found", "对象不存在或不在您的权限范围内")
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request, exc: HttpError):
+    return _error(request, exc.status_code, f"http_{exc.status_code}", str(exc))
+
+
+@api.exception_handler(Exception)
+def on_unexpected(request, exc):
+    log.exception("unhandled API error")
+    return _error(request, 500, "internal_error", "服务器内部错误,请稍后再试")
+
+
+def register_routers() -> None:
+    from civicgrid.accounts.api import router as accounts_router
+    from civicgrid.grids.api import router as grids_router
+
+    api.add_router("/accounts", accounts_router)
+    api.add_router("/", grids_router)
+
+
+register_routers()

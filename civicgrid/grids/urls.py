@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+app_name = "grids"
+
+urlpatterns = [
+    path("map/", views.grid_map, name="map"),
+]
