@@ -11,3 +11,10 @@ def _test_settings(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture
+def tree(db):
+    from civicgrid.core.testing.factories import make_tree
+
+    return make_tree()

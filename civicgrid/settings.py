@@ -7,6 +7,7 @@ into `.secret_key` (git-ignored) so that no secret is ever committed.
 
 import os
 import secrets
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -37,6 +38,9 @@ def _secret_key() -> str:
 
 
 DEBUG = env_bool("DEBUG", False)
+# Database triggers that make the audit log append-only. Test runs leave them out because
+# Django's test flush deletes every row; the audit tests install them explicitly.
+AUDIT_DB_TRIGGERS = env_bool("AUDIT_DB_TRIGGERS", "pytest" not in sys.modules)
 SECRET_KEY = _secret_key()
 # Field encryption and blind-index keys: separate from SECRET_KEY so rotating sessions does not
 # make stored personal data unreadable. Derived from SECRET_KEY only when unset (dev, tests).

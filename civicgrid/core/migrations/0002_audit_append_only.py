@@ -29,6 +29,10 @@ POSTGRES_DROP = [
 
 def _run(statements_by_vendor):
     def run(apps, schema_editor):
+        from django.conf import settings
+
+        if not settings.AUDIT_DB_TRIGGERS:
+            return
         for sql in statements_by_vendor.get(schema_editor.connection.vendor, []):
             schema_editor.execute(sql)
 
