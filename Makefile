@@ -35,7 +35,7 @@ run: demo
 	@DEBUG=1 $(PYTHON) manage.py demo_accounts
 	@echo "civicgrid on http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
 	@trap 'kill 0' INT TERM EXIT; \
-	  DEBUG=1 $(PYTHON) manage.py db_worker --queue-name '*' --interval 1 & \
+	  DEBUG=1 $(PYTHON) manage.py db_worker --queue-name '*' --interval 1 --no-reload & \
 	  DEBUG=1 $(PYTHON) manage.py runserver $(HOST):$(PORT) --noreload
 
 test: install
