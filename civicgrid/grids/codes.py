@@ -65,6 +65,9 @@ def validate_code(*, code: str, level: str, parent_code: str | None) -> None:
         if code.endswith("00") or code[:2] == "00":
             raise CodeError("区县编码应为 GB/T 2260 县级代码,末两位不能为00")
         return
+    if level == Level.STREET and not parent_code:
+        township_kind(code[6:9])  # a street may be the root of a one-street deployment
+        return
     if not parent_code:
         raise CodeError(f"{Level(level).label}必须有上级区域")
     prefix_len = 12 if level in (Level.GRID, Level.UNIT) else len(parent_code)

@@ -18,7 +18,7 @@ from civicgrid.core.audit import audit_record, diff, snapshot
 from civicgrid.core.models import AuditAction
 
 from . import geometry
-from .choices import CHILD_LEVEL, SINGLE_POSTS, Level, PostRole
+from .choices import CHILD_LEVEL, SINGLE_POSTS, GridType, Level, PostRole
 from .codes import CodeError, validate_code
 from .models import Department, GeoIndexState, GridPost, Region
 
@@ -39,6 +39,8 @@ def _check_level_and_code(*, level: str, code: str, parent: Region | None, grid_
         raise ValidationError({"parent": f"{Level(level).label}必须有上级区域"})
     if parent is not None and CHILD_LEVEL.get(parent.level) != level:
         raise ValidationError({"parent": f"{parent.get_level_display()}下不能直接建{Level(level).label}"})
+    if grid_type and grid_type not in GridType.values:
+        raise ValidationError({"grid_type": "未知网格类型"})
     if level == Level.GRID and not grid_type:
         raise ValidationError({"grid_type": "网格必须指定类型(村居、商圈、楼宇)"})
     if level != Level.GRID and grid_type:
