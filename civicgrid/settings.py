@@ -42,9 +42,6 @@ DEBUG = env_bool("DEBUG", False)
 # Django's test flush deletes every row; the audit tests install them explicitly.
 AUDIT_DB_TRIGGERS = env_bool("AUDIT_DB_TRIGGERS", "pytest" not in sys.modules)
 SECRET_KEY = _secret_key()
-# Field encryption and blind-index keys: separate from SECRET_KEY so rotating sessions does not
-# make stored personal data unreadable. Derived from SECRET_KEY only when unset (dev, tests).
-FIELD_ENCRYPTION_KEY = os.environ.get("FIELD_ENCRYPTION_KEY", "")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
