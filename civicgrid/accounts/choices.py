@@ -19,7 +19,13 @@ class Role(models.TextChoices):
 DEPARTMENT_ROLES = frozenset({Role.HANDLER, Role.FUNCTIONAL_WORKER})
 # Roles that sit in one grid (their region must be a grid).
 GRID_ROLES = frozenset(
-    {Role.GRID_LEADER, Role.GRID_INSTRUCTOR, Role.GRID_WORKER, Role.FUNCTIONAL_WORKER, Role.SUPERVISOR}
+    {
+        Role.GRID_LEADER,
+        Role.GRID_INSTRUCTOR,
+        Role.GRID_WORKER,
+        Role.FUNCTIONAL_WORKER,
+        Role.SUPERVISOR,
+    }
 )
 # Roles that may only read.
 READ_ONLY_ROLES = frozenset({Role.LEADER, Role.SUPERVISOR, Role.RESIDENT})

@@ -46,7 +46,9 @@ class RoleAssignment(models.Model):
     """
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assignments",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="assignments",
         verbose_name=_("用户"),
     )
     role = models.CharField(_("角色"), max_length=32, choices=Role.choices)
@@ -54,8 +56,12 @@ class RoleAssignment(models.Model):
         "grids.Region", on_delete=models.PROTECT, related_name="assignments", verbose_name=_("区域")
     )
     department = models.ForeignKey(
-        "grids.Department", on_delete=models.PROTECT, null=True, blank=True,
-        related_name="assignments", verbose_name=_("部门"),
+        "grids.Department",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assignments",
+        verbose_name=_("部门"),
     )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
@@ -65,11 +71,13 @@ class RoleAssignment(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["user", "role", "region", "department"],
-                condition=Q(department__isnull=False), name="uniq_role_assignment_dept",
+                condition=Q(department__isnull=False),
+                name="uniq_role_assignment_dept",
             ),
             models.UniqueConstraint(
                 fields=["user", "role", "region"],
-                condition=Q(department__isnull=True), name="uniq_role_assignment_nodept",
+                condition=Q(department__isnull=True),
+                name="uniq_role_assignment_nodept",
             ),
             models.CheckConstraint(
                 condition=~Q(role__in=sorted(DEPARTMENT_ROLES)) | Q(department__isnull=False),
@@ -88,7 +96,9 @@ def hash_token(raw: str) -> str:
 
 class ApiToken(models.Model):
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="api_tokens",
         verbose_name=_("用户"),
     )
     name = models.CharField(_("名称"), max_length=100)

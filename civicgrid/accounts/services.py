@@ -19,15 +19,21 @@ from .models import ApiToken, RoleAssignment, User, hash_token
 
 @transaction.atomic
 def user_create(
-    *, username: str, password: str | None, name: str = "", phone: str = "",
-    is_superuser: bool = False, validate: bool = True,
+    *,
+    username: str,
+    password: str | None,
+    name: str = "",
+    phone: str = "",
+    is_superuser: bool = False,
+    validate: bool = True,
 ) -> User:
     """Create a user; the password goes through the configured validators unless told not to
     (the demo seeder uses one known password for every demo account)."""
     if User.objects.filter(username=username).exists():
         raise ValidationError({"username": "用户名已存在"})
-    user = User(username=username, name=name, phone=phone, is_superuser=is_superuser,
-                is_staff=is_superuser)
+    user = User(
+        username=username, name=name, phone=phone, is_superuser=is_superuser, is_staff=is_superuser
+    )
     if password:
         if validate:
             validate_password(password, user)
@@ -54,9 +60,14 @@ def role_assign(*, user: User, role: str, region, department=None) -> RoleAssign
     )
     if created:
         audit_record(
-            action=AuditAction.CREATE, obj=assignment,
-            changes={"user": user.pk, "role": role, "region": region.pk,
-                     "department": getattr(department, "pk", None)},
+            action=AuditAction.CREATE,
+            obj=assignment,
+            changes={
+                "user": user.pk,
+                "role": role,
+                "region": region.pk,
+                "department": getattr(department, "pk", None),
+            },
         )
     user.__dict__.pop("_civicgrid_scope", None)
     return assignment
@@ -64,8 +75,11 @@ def role_assign(*, user: User, role: str, region, department=None) -> RoleAssign
 
 @transaction.atomic
 def role_revoke(*, assignment: RoleAssignment) -> None:
-    audit_record(action=AuditAction.DELETE, obj=assignment,
-                 changes={"user": assignment.user_id, "role": assignment.role})
+    audit_record(
+        action=AuditAction.DELETE,
+        obj=assignment,
+        changes={"user": assignment.user_id, "role": assignment.role},
+    )
     assignment.delete()
 
 
@@ -79,8 +93,10 @@ def login_failed(*, user: User) -> bool:
             until = timezone.now() + timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
             User.objects.filter(pk=user.pk).update(locked_until=until, failed_login_count=0)
         audit_record(
-            action=AuditAction.LOCKOUT if locked else AuditAction.LOGIN_FAILED, obj=user,
-            actor=user, changes={"failures": count},
+            action=AuditAction.LOCKOUT if locked else AuditAction.LOGIN_FAILED,
+            obj=user,
+            actor=user,
+            changes={"failures": count},
         )
     return locked
 
@@ -99,7 +115,10 @@ def api_token_create(*, user: User, name: str, days: int | None = 365) -> tuple[
         raise ValidationError({"name": "令牌名称必填,且不超过100个字符"})
     raw = settings.API_TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
-        user=user, name=name, prefix=raw[:10], token_hash=hash_token(raw),
+        user=user,
+        name=name,
+        prefix=raw[:10],
+        token_hash=hash_token(raw),
         expires_at=timezone.now() + timedelta(days=days) if days else None,
     )
     audit_record(action=AuditAction.TOKEN, obj=token, changes={"created": token.prefix})

@@ -101,7 +101,9 @@ def audit_verify_chain(batch: int = 5000) -> tuple[int, list[ChainProblem]]:
     qs = AuditLog.objects.order_by("seq").values(*HASHED_FIELDS, "prev_hash", "hash")
     for row in qs.iterator(chunk_size=batch):
         if row["seq"] != expected_seq:
-            problems.append(ChainProblem(expected_seq, f"rows {expected_seq}..{row['seq'] - 1} missing"))
+            problems.append(
+                ChainProblem(expected_seq, f"rows {expected_seq}..{row['seq'] - 1} missing")
+            )
         if row["prev_hash"] != prev_hash:
             problems.append(ChainProblem(row["seq"], "link to previous row broken"))
         fields = {k: row[k] for k in HASHED_FIELDS}

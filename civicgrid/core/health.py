@@ -53,6 +53,10 @@ def _check_tasks() -> dict:
 @require_GET
 def healthz(request):
     checks = {"database": _check_database()}
-    checks["tasks"] = _check_tasks() if checks["database"]["status"] == "ok" else {"status": "unknown"}
+    checks["tasks"] = (
+        _check_tasks() if checks["database"]["status"] == "ok" else {"status": "unknown"}
+    )
     healthy = all(c["status"] == "ok" for c in checks.values())
-    return JsonResponse({"status": "ok" if healthy else "down", **checks}, status=200 if healthy else 503)
+    return JsonResponse(
+        {"status": "ok" if healthy else "down", **checks}, status=200 if healthy else 503
+    )

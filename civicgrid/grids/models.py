@@ -29,7 +29,11 @@ class Region(TimeStampedModel):
     level = models.CharField(_("层级"), max_length=12, choices=Level.choices, db_index=True)
     code = models.CharField(_("编码"), max_length=20, unique=True)
     parent = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children",
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
         verbose_name=_("上级"),
     )
     path = models.CharField(_("路径"), max_length=255, unique=True, editable=False)
@@ -89,6 +93,9 @@ class GeoIndexState(models.Model):
     class Meta:
         verbose_name = _("定位索引版本")
 
+    def __str__(self) -> str:
+        return f"geo index v{self.version}"
+
 
 class DepartmentQuerySet(models.QuerySet):
     def for_scope(self, scope):
@@ -144,16 +151,25 @@ class GridPost(TimeStampedModel):
     leader, instructor and full-time worker per grid; functional workers need a department."""
 
     grid = models.ForeignKey(
-        Region, on_delete=models.PROTECT, related_name="posts", verbose_name=_("网格"),
+        Region,
+        on_delete=models.PROTECT,
+        related_name="posts",
+        verbose_name=_("网格"),
         limit_choices_to={"level": Level.GRID},
     )
     role = models.CharField(_("岗位"), max_length=16, choices=PostRole.choices)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="grid_posts",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="grid_posts",
         verbose_name=_("人员"),
     )
     department = models.ForeignKey(
-        Department, on_delete=models.PROTECT, null=True, blank=True, related_name="grid_posts",
+        Department,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="grid_posts",
         verbose_name=_("所属部门"),
     )
     is_active = models.BooleanField(_("在岗"), default=True)
@@ -166,11 +182,13 @@ class GridPost(TimeStampedModel):
         verbose_name_plural = _("网格岗位")
         constraints = [
             models.UniqueConstraint(
-                fields=["grid", "role"], condition=Q(is_active=True, role__in=SINGLE_POSTS),
+                fields=["grid", "role"],
+                condition=Q(is_active=True, role__in=SINGLE_POSTS),
                 name="one_active_leader_instructor_fulltime_per_grid",
             ),
             models.UniqueConstraint(
-                fields=["grid", "role", "user"], condition=Q(is_active=True),
+                fields=["grid", "role", "user"],
+                condition=Q(is_active=True),
                 name="no_duplicate_active_post",
             ),
             models.CheckConstraint(

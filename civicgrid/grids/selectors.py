@@ -22,7 +22,9 @@ def department_list(*, user) -> QuerySet[Department]:
 
 
 def grid_post_list(*, user, grid: Region | None = None) -> QuerySet[GridPost]:
-    qs = GridPost.objects.for_scope(scope_of(user)).active().select_related(
-        "user", "department", "grid"
+    qs = (
+        GridPost.objects.for_scope(scope_of(user))
+        .active()
+        .select_related("user", "department", "grid")
     )
     return qs.filter(grid=grid) if grid is not None else qs

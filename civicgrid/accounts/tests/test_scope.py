@@ -65,9 +65,10 @@ def test_role_rules(tree):
     with pytest.raises(ValidationError):
         services.role_assign(user=user, role="pope", region=tree.street)
     a = services.role_assign(user=user, role=Role.HANDLER, region=tree.street, department=tree.dept)
-    assert services.role_assign(
-        user=user, role=Role.HANDLER, region=tree.street, department=tree.dept
-    ) == a
+    assert (
+        services.role_assign(user=user, role=Role.HANDLER, region=tree.street, department=tree.dept)
+        == a
+    )
 
 
 def test_inactive_user_sees_nothing(tree):

@@ -26,8 +26,14 @@ def test_create_shows_raw_once_and_stores_hash(client):
 
 
 @pytest.mark.parametrize(
-    "data", [{"name": "", "days": 30}, {"name": "x" * 101, "days": 30}, {"name": "a", "days": 0},
-             {"name": "a", "days": "abc"}, {}],
+    "data",
+    [
+        {"name": "", "days": 30},
+        {"name": "x" * 101, "days": 30},
+        {"name": "a", "days": 0},
+        {"name": "a", "days": "abc"},
+        {},
+    ],
 )
 def test_bad_input_is_refused_with_a_message(client, data):
     client.force_login(UserFactory())

@@ -54,34 +54,99 @@ class Tree:
 def make_tree() -> Tree:
     """Two streets side by side; the first has one community with grids A and B."""
     rc = grid_services.region_create
-    district = rc(name="淮安区", level="district", code="320803",
-                  boundary=rect(119.10, 33.48, 119.20, 33.52))
-    street = rc(name="河下街道", level="street", code="320803001", parent=district,
-                boundary=rect(119.10, 33.48, 119.15, 33.52))
-    community = rc(name="估衣街社区", level="community", code="320803001001", parent=street,
-                   boundary=rect(119.10, 33.48, 119.15, 33.52))
-    grid_a = rc(name="估衣街网格", level="grid", code="32080300100100", parent=community,
-                grid_type="residential", boundary=rect(119.10, 33.48, 119.125, 33.52))
-    grid_b = rc(name="河下商圈网格", level="grid", code="32080300100190", parent=community,
-                grid_type="business", boundary=rect(119.125, 33.48, 119.15, 33.52))
+    district = rc(
+        name="淮安区", level="district", code="320803", boundary=rect(119.10, 33.48, 119.20, 33.52)
+    )
+    street = rc(
+        name="河下街道",
+        level="street",
+        code="320803001",
+        parent=district,
+        boundary=rect(119.10, 33.48, 119.15, 33.52),
+    )
+    community = rc(
+        name="估衣街社区",
+        level="community",
+        code="320803001001",
+        parent=street,
+        boundary=rect(119.10, 33.48, 119.15, 33.52),
+    )
+    grid_a = rc(
+        name="估衣街网格",
+        level="grid",
+        code="32080300100100",
+        parent=community,
+        grid_type="residential",
+        boundary=rect(119.10, 33.48, 119.125, 33.52),
+    )
+    grid_b = rc(
+        name="河下商圈网格",
+        level="grid",
+        code="32080300100190",
+        parent=community,
+        grid_type="business",
+        boundary=rect(119.125, 33.48, 119.15, 33.52),
+    )
     units_a = [
-        rc(name=f"估衣街{i + 1}单元", level="unit", code=f"3208030010010{i + 1}", parent=grid_a,
-           boundary=rect(119.10, 33.48 + 0.02 * i, 119.125, 33.50 + 0.02 * i))
+        rc(
+            name=f"估衣街{i + 1}单元",
+            level="unit",
+            code=f"3208030010010{i + 1}",
+            parent=grid_a,
+            boundary=rect(119.10, 33.48 + 0.02 * i, 119.125, 33.50 + 0.02 * i),
+        )
         for i in range(2)
     ]
     units_b = [
-        rc(name=f"商圈{i + 1}单元", level="unit", code=f"3208030010010{i + 3}", parent=grid_b,
-           boundary=rect(119.125, 33.48 + 0.02 * i, 119.15, 33.50 + 0.02 * i))
+        rc(
+            name=f"商圈{i + 1}单元",
+            level="unit",
+            code=f"3208030010010{i + 3}",
+            parent=grid_b,
+            boundary=rect(119.125, 33.48 + 0.02 * i, 119.15, 33.50 + 0.02 * i),
+        )
         for i in range(2)
     ]
-    other_street = rc(name="淮城街道", level="street", code="320803002", parent=district,
-                      boundary=rect(119.15, 33.48, 119.20, 33.52))
-    other_comm = rc(name="淮城社区", level="community", code="320803002001", parent=other_street,
-                    boundary=rect(119.15, 33.48, 119.20, 33.52))
-    other_grid = rc(name="淮城网格", level="grid", code="32080300200100", parent=other_comm,
-                    grid_type="residential", boundary=rect(119.15, 33.48, 119.20, 33.52))
-    other_unit = rc(name="淮城1单元", level="unit", code="32080300200101", parent=other_grid,
-                    boundary=rect(119.15, 33.48, 119.20, 33.52))
+    other_street = rc(
+        name="淮城街道",
+        level="street",
+        code="320803002",
+        parent=district,
+        boundary=rect(119.15, 33.48, 119.20, 33.52),
+    )
+    other_comm = rc(
+        name="淮城社区",
+        level="community",
+        code="320803002001",
+        parent=other_street,
+        boundary=rect(119.15, 33.48, 119.20, 33.52),
+    )
+    other_grid = rc(
+        name="淮城网格",
+        level="grid",
+        code="32080300200100",
+        parent=other_comm,
+        grid_type="residential",
+        boundary=rect(119.15, 33.48, 119.20, 33.52),
+    )
+    other_unit = rc(
+        name="淮城1单元",
+        level="unit",
+        code="32080300200101",
+        parent=other_grid,
+        boundary=rect(119.15, 33.48, 119.20, 33.52),
+    )
     dept = grid_services.department_create(name="城管局", code="cg", region=district)
-    return Tree(district, street, community, grid_a, grid_b, units_a, units_b,
-                other_street, other_grid, other_unit, dept)
+    return Tree(
+        district,
+        street,
+        community,
+        grid_a,
+        grid_b,
+        units_a,
+        units_b,
+        other_street,
+        other_grid,
+        other_unit,
+        dept,
+    )

@@ -13,7 +13,10 @@ pytestmark = pytest.mark.django_db
 def test_paths_follow_codes(tree):
     assert tree.units_a[0].path == "320803/320803001/320803001001/32080300100100/32080300100101/"
     assert tree.units_a[0].ancestor_codes() == [
-        "320803", "320803001", "320803001001", "32080300100100",
+        "320803",
+        "320803001",
+        "320803001001",
+        "32080300100100",
     ]
 
 
@@ -41,7 +44,10 @@ def test_name_is_required_and_bounded(tree):
     for name in ["", "   ", "长" * 101]:
         with pytest.raises(ValidationError):
             services.region_create(
-                name=name, level="grid", code="32080300100195", parent=tree.community,
+                name=name,
+                level="grid",
+                code="32080300100195",
+                parent=tree.community,
                 grid_type="building",
             )
 
