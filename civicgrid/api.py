@@ -5,7 +5,7 @@ Every error answers `{"code": <machine code>, "message": <Chinese text>, "detail
 
 import logging
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from ninja import NinjaAPI
@@ -14,6 +14,8 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import APIKeyHeader, HttpBearer, SessionAuth
 
 from civicgrid.accounts.services import api_token_authenticate
+from civicgrid.core.context import actor_var
+from civicgrid.grids.geometry import BoundaryError
 
 log = logging.getLogger(__name__)
 
@@ -24,24 +26,32 @@ class ApiError(Exception):
         self.status, self.code, self.message, self.details = status, code, message, details
 
 
+def _token_user(request, raw: str):
+    """Resolve a token and make its user the request's user *and* the audit actor.
+
+    CurrentUserMiddleware ran before authentication and saw an anonymous session, so without
+    setting the actor here writes made with a token would be audited as "system". The
+    middleware's reset of its own context token restores the outer value afterwards.
+    """
+    user = api_token_authenticate(raw=raw or "")
+    if user is not None:
+        request.user = user
+        actor_var.set(user)
+    return user
+
+
 class TokenAuth(HttpBearer):
     """`Authorization: Bearer cg_…` with a personal API token (stored hashed)."""
 
     def authenticate(self, request, token):
-        user = api_token_authenticate(raw=token)
-        if user is not None:
-            request.user = user
-        return user
+        return _token_user(request, token)
 
 
 class TokenHeaderAuth(APIKeyHeader):
     param_name = "X-API-Token"
 
     def authenticate(self, request, key):
-        user = api_token_authenticate(raw=key or "")
-        if user is not None:
-            request.user = user
-        return user
+        return _token_user(request, key)
 
 
 api = NinjaAPI(
@@ -75,11 +85,38 @@ def on_validation(request, exc: NinjaValidationError):
     return _error(request, 422, "validation_error", "请求参数有误", details)
 
 
+def _error_codes(exc: DjangoValidationError) -> list[str]:
+    if hasattr(exc, "error_dict"):
+        errors = [e for errs in exc.error_dict.values() for e in errs]
+    else:
+        errors = exc.error_list
+    return [e.code for e in errors if getattr(e, "code", None)]
+
+
 @api.exception_handler(DjangoValidationError)
 def on_django_validation(request, exc: DjangoValidationError):
+    """Service refusals: 400, `details` keyed by field. The machine code is the first error's
+    own `code` when a service set one (e.g. "duplicate"), else "invalid"."""
     details = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
     message = ";".join(m for msgs in details.values() for m in msgs)
-    return _error(request, 400, "invalid", message or "数据有误", details)
+    codes = _error_codes(exc)
+    return _error(request, 400, codes[0] if codes else "invalid", message or "数据有误", details)
+
+
+@api.exception_handler(BoundaryError)
+def on_boundary_error(request, exc: BoundaryError):
+    """Geometry refusals keep their own machine code and say where the problem is."""
+    return _error(request, 400, exc.code, exc.message, {"where": exc.where})
+
+
+@api.exception_handler(SuspiciousOperation)
+def on_suspicious(request, exc: SuspiciousOperation):
+    """Oversized bodies (RequestDataTooBig) and similar: refused, not a 500."""
+    from django.core.exceptions import RequestDataTooBig
+
+    if isinstance(exc, RequestDataTooBig):
+        return _error(request, 413, "too_large", "请求内容过大")
+    return _error(request, 400, "bad_request", "请求无效")
 
 
 @api.exception_handler(AuthenticationError)
@@ -97,9 +134,17 @@ def on_not_found(request, exc):
     return _error(request, 404, "not_found", "对象不存在或不在您的权限范围内")
 
 
+HTTP_CODES = {
+    400: ("bad_request", "请求无法解析"),
+    405: ("method_not_allowed", "不支持该方法"),
+    429: ("throttled", "请求过于频繁,请稍后再试"),
+}
+
+
 @api.exception_handler(HttpError)
 def on_http_error(request, exc: HttpError):
-    return _error(request, exc.status_code, f"http_{exc.status_code}", str(exc))
+    code, message = HTTP_CODES.get(exc.status_code, (f"http_{exc.status_code}", str(exc)))
+    return _error(request, exc.status_code, code, message, {"reason": str(exc)})
 
 
 @api.exception_handler(Exception)

@@ -150,3 +150,30 @@ def make_tree() -> Tree:
         other_unit,
         dept,
     )
+
+
+def user_with_role(
+    role: str | None, region: Region | None = None, *, department=None, **fields
+) -> User:
+    """A user holding one scoped role (through the real service), or none when `role` is None.
+
+    `role="superuser"` makes a superuser without assignments.
+    """
+    from civicgrid.accounts import services as account_services
+
+    if role == "superuser":
+        return UserFactory(is_superuser=True, is_staff=True, **fields)
+    user = UserFactory(**fields)
+    if role is not None:
+        account_services.role_assign(user=user, role=role, region=region, department=department)
+    return user
+
+
+def api_client(user: User | None = None):
+    """A Django test client logged in as `user` (session auth), or anonymous."""
+    from django.test import Client
+
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client
