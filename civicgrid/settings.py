@@ -42,6 +42,28 @@ DEBUG = env_bool("DEBUG", False)
 # Django's test flush deletes every row; the audit tests install them explicitly.
 AUDIT_DB_TRIGGERS = env_bool("AUDIT_DB_TRIGGERS", "pytest" not in sys.modules)
 SECRET_KEY = _secret_key()
+
+
+def _derived_key(label: bytes) -> str:
+    """A 32-byte key derived from SECRET_KEY with HKDF-SHA256; `label` keeps keys distinct."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=label)
+    return hkdf.derive(SECRET_KEY.encode()).hex()
+
+
+# --- personal data (civicgrid/core/crypto.py) ----------------------------------------------
+# FIELD_ENCRYPTION_KEY: AES-256-GCM key for ID and phone numbers (64 hex chars or base64 of 32
+# bytes). FIELD_ENCRYPTION_OLD_KEYS: comma-separated retired keys, still accepted for reading
+# (each ciphertext names its key id). BLIND_INDEX_KEY: HMAC key of the search/uniqueness index;
+# changing it means recomputing every index. Unset, both are derived from SECRET_KEY (HKDF,
+# distinct labels) — fine for the demo; production sets them and keeps them apart from it.
+FIELD_ENCRYPTION_KEY = os.environ.get("FIELD_ENCRYPTION_KEY") or _derived_key(
+    b"civicgrid field encryption v1"
+)
+FIELD_ENCRYPTION_OLD_KEYS = env_list("FIELD_ENCRYPTION_OLD_KEYS")
+BLIND_INDEX_KEY = os.environ.get("BLIND_INDEX_KEY") or _derived_key(b"civicgrid blind index v1")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
@@ -59,6 +81,7 @@ INSTALLED_APPS = [
     "civicgrid.core",
     "civicgrid.accounts",
     "civicgrid.grids",
+    "civicgrid.registry",
 ]
 
 MIDDLEWARE = [
