@@ -89,3 +89,58 @@ class AuditChainHead(models.Model):
 
     def __str__(self) -> str:
         return f"audit head #{self.last_seq}"
+
+
+class ImportStatus(models.TextChoices):
+    PENDING = "pending", _("待试导入")
+    DRY_RUN_DONE = "dry_run_done", _("试导入完成")
+    RUNNING = "running", _("导入中")
+    DONE = "done", _("已完成")
+    FAILED = "failed", _("失败")
+    CANCELLED = "cancelled", _("已取消")
+
+
+class ImportJob(TimeStampedModel):
+    """One uploaded file being imported as one kind (see civicgrid/core/imports/).
+
+    `next_row` is the checkpoint: the sheet row from which a resumed run continues. It is
+    advanced in the same transaction as each batch, so it never points past uncommitted work.
+    `error_log_size` is the same checkpoint for the file of refused rows. The creator is kept
+    as a plain id, like the audit log, so core does not depend on the accounts app.
+    """
+
+    kind = models.CharField(_("导入类型"), max_length=50, db_index=True)
+    file = models.FileField(_("文件"), upload_to="imports/%Y/%m/", max_length=255)
+    original_name = models.CharField(_("原文件名"), max_length=255, blank=True)
+    status = models.CharField(
+        _("状态"), max_length=20, choices=ImportStatus.choices, default=ImportStatus.PENDING
+    )
+    total_rows = models.PositiveIntegerField(_("总行数"), null=True, blank=True)
+    processed_rows = models.PositiveIntegerField(_("已处理行数"), default=0)
+    created_count = models.PositiveIntegerField(_("新增"), default=0)
+    updated_count = models.PositiveIntegerField(_("更新"), default=0)
+    refused_count = models.PositiveIntegerField(_("拒绝"), default=0)
+    next_row = models.PositiveIntegerField(_("续传起始行"), default=0)
+    batch_size = models.PositiveIntegerField(_("每批行数"), default=500)
+    dry_run_summary = models.JSONField(_("试导入结果"), default=dict, blank=True)
+    error_report = models.FileField(_("错误报告"), upload_to="imports/%Y/%m/", blank=True)
+    error_log_size = models.BigIntegerField(default=0)
+    message = models.TextField(_("说明"), blank=True)
+    created_by_id = models.BigIntegerField(_("创建人ID"), null=True, blank=True, db_index=True)
+    started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("导入任务")
+        verbose_name_plural = _("导入任务")
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk} {self.status}"
+
+    @property
+    def progress(self) -> float:
+        """Share of rows processed, 0–1 (unknown total before the dry run: 0)."""
+        if not self.total_rows:
+            return 1.0 if self.status == ImportStatus.DONE else 0.0
+        return min(1.0, self.processed_rows / self.total_rows)
