@@ -6,3 +6,9 @@ class CoreConfig(AppConfig):
     name = "civicgrid.core"
     label = "core"
     verbose_name = _("平台基础")
+
+    def ready(self) -> None:
+        # Domain apps register their import kinds in `<app>/imports.py` (see core/imports/).
+        from django.utils.module_loading import autodiscover_modules
+
+        autodiscover_modules("imports")
