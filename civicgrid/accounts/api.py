@@ -3,8 +3,9 @@
 from datetime import datetime
 
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.pagination import paginate
+from ninja.security import SessionAuth
 from pydantic import Field
 
 from civicgrid.accounts.scope import scope_of
@@ -53,7 +54,9 @@ def me(request):
     user = request.user
     rows = user.assignments.select_related("region").order_by("id")
     return {
-        "id": user.pk, "username": user.username, "name": user.name,
+        "id": user.pk,
+        "username": user.username,
+        "name": user.name,
         "is_superuser": user.is_superuser,
         "assignments": [
             {"role": a.role, "region_code": a.region.code, "department_id": a.department_id}
@@ -68,18 +71,21 @@ def token_list(request):
     return ApiToken.objects.filter(user=request.user).order_by("-id")
 
 
-@router.post("/tokens", response={201: TokenCreatedOut})
+@router.post("/tokens", response={201: TokenCreatedOut}, auth=SessionAuth())
 def token_create(request, payload: TokenIn):
+    """Signed-in sessions only: a leaked token must not be able to mint fresh tokens that
+    outlive its own revocation. The raw token is in this answer and nowhere else."""
     token, raw = services.api_token_create(user=request.user, name=payload.name, days=payload.days)
-    data = TokenOut.from_orm(token).dict()
-    return 201, {**data, "token": raw}
+    data = TokenOut.model_validate(token).model_dump()
+    return Status(201, {**data, "token": raw})
 
 
 @router.delete("/tokens/{token_id}", response={204: None})
 def token_revoke(request, token_id: int):
+    """Another user's token id answers 404, like a token that does not exist."""
     token = get_object_or_404(ApiToken, pk=token_id, user=request.user)
     services.api_token_revoke(token=token)
-    return 204, None
+    return Status(204, None)
 
 
 __all__ = ["router", "scope_of"]
