@@ -74,10 +74,12 @@ def header_key(text: Any) -> str:
 
 
 def header_keys(text: Any) -> tuple[str, ...]:
-    """The header as written and without bracketed hints (出生日期（yyyy-mm-dd） → 出生日期)."""
+    """Header spellings to try: as written, without bracketed hints (出生日期（yyyy-mm-dd）),
+    and for a joined "parent/child" label (our own error workbooks) the child alone."""
     full = header_key(text)
     bare = header_key(_BRACKETS.sub("", clean_text(text)))
-    return (full, bare) if bare and bare != full else (full,)
+    keys = [full, bare, full.replace("/", ""), full.rsplit("/", 1)[-1]]
+    return tuple(dict.fromkeys(k for k in keys if k))
 
 
 class ImportKind:

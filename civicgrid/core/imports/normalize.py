@@ -18,6 +18,7 @@ from .errors import BAD_DATE, BAD_NUMBER, ID_MANGLED, CellError
 _SPACES = re.compile(r"[\s\u3000\u00a0\u2000-\u200b\u202f\u205f\ufeff]+")
 _SCI = re.compile(r"^[+-]?\d+(\.\d+)?[eE][+-]?\d+$")
 _EXCEL_EPOCH = date(1899, 12, 30)
+_TIME_SUFFIX = re.compile(r"\s+\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?$")
 _DATE_PATTERNS = (
     re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T].*)?$"),
     re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日?$"),
@@ -86,7 +87,7 @@ def parse_date(value: Any) -> date:
         return value
     if isinstance(value, int | float) and not isinstance(value, bool):
         return _date_from_number(value)
-    text = _SPACES.sub("", str(value or ""))
+    text = _SPACES.sub("", _TIME_SUFFIX.sub("", clean_text(value)))
     for pattern in _DATE_PATTERNS:
         match = pattern.match(text)
         if match:

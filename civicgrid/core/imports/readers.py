@@ -263,7 +263,7 @@ def locate_header(
         _check_required(mapping, kind)
         rest = chain(buffered[pos + 1 + used :], rows)
         return Table(kind, number + used, headers, mapping, rest)
-    raise _no_header(kind, bool(buffered))
+    raise _no_header(kind, any(not is_blank(c) for _n, cells in buffered for c in cells))
 
 
 def alias_index(kind: type[ImportKind]) -> dict[str, str]:
@@ -296,18 +296,21 @@ def _maybe_two_rows(cells, below, mapping, index, spans, number):
     top = [clean_text(c) for c in cells]
     if below is None:
         return top, mapping, 0
+    if any(not isinstance(c, str) for c in below[1] if not is_blank(c)):
+        return top, mapping, 0  # numbers or dates: a data row, not sub-headers
     sub = [clean_text(c) for c in below[1]]
     parents = _parents(top, sub, spans, number)
-    combined = [_join(p, s) for p, s in zip(parents, _pad(sub, len(parents)), strict=True)]
-    two = {}
-    for pos, (parent, child) in enumerate(zip(parents, _pad(sub, len(parents)), strict=True)):
+    children = _pad(sub, len(parents))
+    two, from_children = {}, 0
+    for pos, (parent, child) in enumerate(zip(parents, children, strict=True)):
         for label in (child, _join(parent, child).replace("/", ""), parent):
             hit = match_header([label], index).get(0) if label else None
             if hit and hit not in two.values():
                 two[pos] = hit
+                from_children += bool(child) and label != parent
                 break
-    if len(two) > len(mapping):
-        return combined, two, 1
+    if from_children and len(two) > len(mapping):
+        return [_join(p, c) for p, c in zip(parents, children, strict=True)], two, 1
     return top, mapping, 0
 
 
