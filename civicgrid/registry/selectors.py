@@ -145,6 +145,10 @@ def place_list(*, user) -> QuerySet[PublicPlace]:
     return _scoped(PublicPlace, user)
 
 
+def place_get(*, user, pk: int) -> PublicPlace:
+    return get_object_or_404(_scoped(PublicPlace, user), pk=pk)
+
+
 def organisation_list(*, user, q: str = "", kind: str = "") -> QuerySet[Organisation]:
     qs = _scoped(Organisation, user)
     if q:
