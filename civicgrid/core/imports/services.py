@@ -237,6 +237,8 @@ def _pk(user: Any) -> int | None:
 
 def _save_report(job: ImportJob, report: ErrorWorkbook | None, tag: str) -> None:
     if report is None or not report.count:
+        if report is not None:
+            report.discard()
         if job.error_report:
             job.error_report.delete(save=False)
         ImportJob.objects.filter(pk=job.pk).update(error_report="")

@@ -6,6 +6,7 @@ export of a million rows does not hold a million rows in memory.
 
 from __future__ import annotations
 
+import io
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -68,6 +69,10 @@ class ErrorWorkbook:
 
     def save(self, target: str | Path | IO[bytes]) -> None:
         self.workbook.save(target)
+
+    def discard(self) -> None:
+        """Close the write-only stream when there is nothing to report."""
+        self.workbook.save(io.BytesIO())
 
 
 def template_workbook(kind: type[ImportKind], target: str | Path | IO[bytes]) -> None:
