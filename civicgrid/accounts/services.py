@@ -101,6 +101,14 @@ def login_failed(*, user: User) -> bool:
     return locked
 
 
+@transaction.atomic
+def user_unlock(*, user: User) -> None:
+    """An administrator lifts a lockout early (the user called the help desk); audited."""
+    updated = User.objects.filter(pk=user.pk).update(failed_login_count=0, locked_until=None)
+    if updated:
+        audit_record(action=AuditAction.CHANGE, obj=user, changes={"unlocked": True})
+
+
 def login_succeeded(*, user: User) -> None:
     with transaction.atomic():
         User.objects.filter(pk=user.pk).update(failed_login_count=0, locked_until=None)

@@ -185,3 +185,25 @@ def grid_post_end(*, post: GridPost) -> None:
         role=POST_TO_ROLE[post.role], region=post.grid, department=post.department
     ).delete()
     audit_record(action=AuditAction.CHANGE, obj=post, changes={"is_active": [True, False]})
+
+
+DEPARTMENT_FIELDS = ("name", "phone", "description", "is_active")
+
+
+@transaction.atomic
+def department_update(*, department: Department, **changes: Any) -> Department:
+    """Edit a department's name, duty phone, duties or status; its code stays (cases and
+    imports refer to it)."""
+    unknown = set(changes) - set(DEPARTMENT_FIELDS)
+    if unknown:
+        raise ValidationError({"__all__": f"不能修改:{', '.join(sorted(unknown))}"})
+    dept = Department.objects.select_for_update().get(pk=department.pk)
+    before = snapshot(dept, DEPARTMENT_FIELDS)
+    for field, value in changes.items():
+        setattr(dept, field, value.strip() if isinstance(value, str) else value)
+    dept.full_clean()
+    dept.save()
+    delta = diff(before, snapshot(dept, DEPARTMENT_FIELDS))
+    if delta:
+        audit_record(action=AuditAction.CHANGE, obj=dept, changes=delta)
+    return dept
