@@ -15,6 +15,8 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("accounts/", include("civicgrid.accounts.urls")),
     path("grids/", include("civicgrid.grids.urls")),
+    path("cases/", include("civicgrid.cases.urls")),
+    path("registry/", include("civicgrid.registry.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

@@ -20,6 +20,7 @@ from civicgrid.core.idnumbers import IdNumberError, normalise_phone
 
 from .choices import FieldType
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 MAX_FIELDS = 50
 MAX_TEXT = 2000
@@ -63,6 +64,8 @@ def _text(value: Any, d: dict) -> str:
     if not isinstance(value, (str, int, float)) or isinstance(value, bool):
         raise ValueError("应为文本")
     text = str(value).strip()
+    if _CONTROL.search(text):
+        raise ValueError("不能包含控制字符")
     if len(text) > MAX_TEXT:
         raise ValueError(f"不能超过 {MAX_TEXT} 字")
     return text

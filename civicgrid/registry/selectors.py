@@ -8,6 +8,7 @@ substring.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -36,6 +37,12 @@ from .models import (
 from .services.people import id_index, phone_index
 
 MAX_QUERY = 100
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _q(text: str | None) -> str:
+    """Search text without control characters (PostgreSQL refuses NUL), trimmed and capped."""
+    return _CONTROL.sub("", text or "").strip()[:MAX_QUERY]
 
 
 def _scoped(model, user) -> QuerySet:
@@ -60,7 +67,7 @@ def _looks_like_phone(q: str) -> str | None:
 
 def person_search_q(q: str) -> Q:
     """Full ID number → blind index; full phone → blind index; else name prefix."""
-    q = (q or "").strip()[:MAX_QUERY]
+    q = _q(q)
     if not q:
         return Q()
     phone = _looks_like_phone(q)
@@ -86,15 +93,17 @@ def person_list(
     qs = _scoped(Person, user).select_related("room__building", "household")
     qs = qs.filter(person_search_q(q))
     if residency:
-        qs = qs.filter(residency=residency)
+        qs = qs.filter(residency=_q(residency))
     if status:
-        qs = qs.filter(status=status)
+        qs = qs.filter(status=_q(status))
     if tag:
-        qs = qs.filter(Exists(PersonTag.objects.active().filter(person=OuterRef("pk"), kind=tag)))
+        qs = qs.filter(
+            Exists(PersonTag.objects.active().filter(person=OuterRef("pk"), kind=_q(tag)))
+        )
     if unit:
-        qs = qs.filter(unit_path__contains=f"/{unit[:20]}/")
+        qs = qs.filter(unit_path__contains=f"/{_q(unit)[:20]}/")
     if address:
-        a = address.strip()[:MAX_QUERY]
+        a = _q(address)
         qs = qs.filter(Q(address__contains=a) | Q(room__building__address__contains=a))
     if household:
         qs = qs.filter(household_id=household)
@@ -109,7 +118,7 @@ def person_get(*, user, pk: int) -> Person:
 def household_list(*, user, q: str = "") -> QuerySet[Household]:
     qs = _scoped(Household, user).select_related("room__building", "head")
     if q:
-        q = q.strip()[:MAX_QUERY]
+        q = _q(q)
         qs = qs.filter(Q(number__startswith=q) | Q(address__contains=q))
     return qs
 
@@ -121,10 +130,10 @@ def household_get(*, user, pk: int) -> Household:
 def building_list(*, user, q: str = "", unit: str = "") -> QuerySet[Building]:
     qs = _scoped(Building, user)
     if q:
-        q = q.strip()[:MAX_QUERY]
+        q = _q(q)
         qs = qs.filter(Q(name__contains=q) | Q(address__contains=q))
     if unit:
-        qs = qs.filter(unit_path__contains=f"/{unit[:20]}/")
+        qs = qs.filter(unit_path__contains=f"/{_q(unit)[:20]}/")
     return qs
 
 
@@ -152,10 +161,10 @@ def place_get(*, user, pk: int) -> PublicPlace:
 def organisation_list(*, user, q: str = "", kind: str = "") -> QuerySet[Organisation]:
     qs = _scoped(Organisation, user)
     if q:
-        q = q.strip()[:MAX_QUERY]
+        q = _q(q)
         qs = qs.filter(Q(name__contains=q) | Q(uscc=q.upper()) | Q(address__contains=q))
     if kind:
-        qs = qs.filter(kind=kind)
+        qs = qs.filter(kind=_q(kind))
     return qs
 
 
@@ -166,11 +175,11 @@ def organisation_get(*, user, pk: int) -> Organisation:
 def component_list(*, user, major: str = "", state: str = "", q: str = "") -> QuerySet[Component]:
     qs = _scoped(Component, user)
     if major:
-        qs = qs.filter(major=major)
+        qs = qs.filter(major=_q(major))
     if state:
-        qs = qs.filter(state=state)
+        qs = qs.filter(state=_q(state))
     if q:
-        q = q.strip()[:MAX_QUERY]
+        q = _q(q)
         qs = qs.filter(Q(code__startswith=q) | Q(name__contains=q) | Q(address__contains=q))
     return qs
 
@@ -198,7 +207,7 @@ def record_list(
     if record_type:
         qs = qs.filter(record_type_id=record_type)
     if subject_kind:
-        qs = qs.filter(subject_kind=subject_kind)
+        qs = qs.filter(subject_kind=_q(subject_kind))
     return qs
 
 

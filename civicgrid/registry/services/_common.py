@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -39,9 +40,21 @@ def check_coords(lat: float | None, lng: float | None) -> None:
         raise field_error("lat", "经纬度超出范围", "invalid_coordinates")
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def check_text(field: str, value: str) -> None:
+    """Control characters (NUL above all, which PostgreSQL refuses) are refused up front."""
+    if isinstance(value, str) and _CONTROL.search(value):
+        raise field_error(field, "不能包含控制字符", "invalid_text")
+
+
 def clean_model(obj: models.Model, exclude: list[str] | None = None) -> None:
     """Model field validation (lengths, choices) without the unique/constraint queries, which
     the services check themselves with clearer messages."""
+    for f in obj._meta.concrete_fields:
+        if isinstance(f, (models.CharField, models.TextField)):
+            check_text(f.name, getattr(obj, f.attname))
     obj.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
 
 

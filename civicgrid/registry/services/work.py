@@ -30,7 +30,7 @@ from ..models import (
     WorkArea,
 )
 from ..permissions import require_admin, require_write
-from ._common import audit_change, audit_create, check_coords, field_error
+from ._common import audit_change, audit_create, check_coords, check_text, field_error
 
 SUBJECT_MODELS: dict[str, type[Model]] = {
     SubjectKind.PERSON: Person,
@@ -194,6 +194,7 @@ def visit_record(
     visited_at = visited_at or now
     if visited_at > now + dt.timedelta(minutes=10):
         raise field_error("visited_at", "走访时间不能晚于当前时间", "future")
+    check_text("findings", findings or "")
     if len(findings or "") > MAX_FINDINGS:
         raise field_error("findings", f"走访情况不能超过{MAX_FINDINGS}字", "too_long")
     if accuracy_m is not None and not 0 <= accuracy_m < 1e6:
