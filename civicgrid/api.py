@@ -155,12 +155,14 @@ def on_unexpected(request, exc):
 
 def register_routers() -> None:
     from civicgrid.accounts.api import router as accounts_router
+    from civicgrid.cases.api import router as cases_router
     from civicgrid.grids.api import router as grids_router
     from civicgrid.registry.api import router as registry_router
 
     api.add_router("/accounts", accounts_router)
     api.add_router("/", grids_router)
     api.add_router("/registry", registry_router)
+    api.add_router("/cases", cases_router)
 
 
 register_routers()

@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "civicgrid.accounts",
     "civicgrid.grids",
     "civicgrid.registry",
+    "civicgrid.cases",
 ]
 
 MIDDLEWARE = [
@@ -213,6 +214,26 @@ TILE_ATTRIBUTION = os.environ.get("TILE_ATTRIBUTION", "")
 TILE_CRS = os.environ.get("TILE_CRS", "wgs84")  # wgs84 | gcj02
 # Boundary validation tolerance in square metres of overlap/gap that is ignored.
 GRID_BOUNDARY_TOLERANCE_M2 = float(os.environ.get("GRID_BOUNDARY_TOLERANCE_M2", "1.0"))
+
+# --- working time and the case loop ---------------------------------------------------------
+# Working hours (local time) for deadlines in work hours / work days (civicgrid/core/worktime.py).
+WORK_HOURS = (("08:30", "12:00"), ("13:30", "17:30"))
+WORKTIME_CACHE_SECONDS = float(os.environ.get("WORKTIME_CACHE_SECONDS", "30"))
+# Traffic light: yellow from this share of a step's limit; red card (督办) at this share.
+CASES_WARN_SHARE = 0.8
+CASES_RED_CARD_SHARE = float(os.environ.get("CASES_RED_CARD_SHARE", "1.5"))
+CASES_REOPEN_DAYS = 7
+# Verification passed closes the case at once (J4); False leaves closing to the centre.
+CASES_AUTO_CLOSE_ON_VERIFY = env_bool("CASES_AUTO_CLOSE_ON_VERIFY", True)
+# Whether the grid worker who handled a small thing on the spot may verify it himself.
+CASES_ON_SPOT_SELF_VERIFY = env_bool("CASES_ON_SPOT_SELF_VERIFY", False)
+# Area class of a case from the type of its grid (per-area-class limits, DESIGN.md §3).
+CASES_AREA_CLASS_BY_GRID_TYPE = {"business": "A", "building": "A", "residential": "B"}
+# Dotted path of `f(case) -> list[case ids]` run at intake to flag suspected duplicates.
+CASES_DUPLICATE_FINDER = os.environ.get("CASES_DUPLICATE_FINDER", "")
+# SMS gateway; the default writes every message to the log (never a silent no-op).
+CASES_SMS_BACKEND = os.environ.get("CASES_SMS_BACKEND", "civicgrid.cases.notify.LogSmsBackend")
+SCHEDULER_INTERVAL_SECONDS = float(os.environ.get("SCHEDULER_INTERVAL_SECONDS", "60"))
 
 # --- API ------------------------------------------------------------------------------------
 NINJA_PAGINATION_PER_PAGE = 50

@@ -144,3 +144,54 @@ class ImportJob(TimeStampedModel):
         if not self.total_rows:
             return 1.0 if self.status == ImportStatus.DONE else 0.0
         return min(1.0, self.processed_rows / self.total_rows)
+
+
+class HolidayKind(models.TextChoices):
+    HOLIDAY = "holiday", _("法定节假日")
+    WORKDAY = "workday", _("调休上班")
+
+
+class HolidaySource(models.TextChoices):
+    PACKAGE = "package", _("日历包")
+    ADMIN = "admin", _("管理员")
+
+
+class Holiday(models.Model):
+    """One exception to the Monday–Friday week: a statutory holiday or a make-up working day.
+
+    Seeded from `chinesecalendar` (`manage.py holidays_sync`) and editable by administrators;
+    rows an administrator wrote (`source=admin`) are never overwritten by a sync. A year with
+    no `holiday` row is treated as unpublished, so deadlines in it are flagged provisional
+    (civicgrid/core/worktime.py).
+    """
+
+    date = models.DateField(_("日期"), unique=True)
+    kind = models.CharField(_("类型"), max_length=10, choices=HolidayKind.choices)
+    name = models.CharField(_("名称"), max_length=50, blank=True)
+    source = models.CharField(
+        _("来源"), max_length=10, choices=HolidaySource.choices, default=HolidaySource.ADMIN
+    )
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        ordering = ["date"]
+        verbose_name = _("节假日/调休")
+        verbose_name_plural = _("节假日/调休")
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.get_kind_display()} {self.name}"
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        _worktime_changed()
+
+    def delete(self, *args, **kwargs):
+        result = super().delete(*args, **kwargs)
+        _worktime_changed()
+        return result
+
+
+def _worktime_changed() -> None:
+    from .worktime import clear_cache
+
+    clear_cache()
