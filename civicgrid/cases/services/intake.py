@@ -1,0 +1,368 @@
+"""Creating cases (every source), numbering, locating, routing, and attachments.
+
+Intake pages, the camera endpoint, the hotline form and Open311 all call `case_report`; they
+validate their own input format and upload content, this module owns the rules of a case.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from civicgrid.accounts.scope import scope_of
+from civicgrid.core import crypto
+from civicgrid.core.audit import audit_record
+from civicgrid.core.idnumbers import IdNumberError, normalise_phone
+from civicgrid.core.models import AuditAction
+from civicgrid.grids.choices import Level
+from civicgrid.grids.locator import locate
+from civicgrid.grids.models import Department, Region
+
+from ..choices import Action, AreaClass, AttachmentKind, Source, Status, Step
+from ..models import Attachment, Case, CaseEvent, CaseSequence, Category, RoutingRule
+from ..permissions import is_grid_staff
+from ._core import actor_label, authorize, clock_fields, move, required_text
+
+PHONE_PURPOSE = "case.reporter_phone"
+NO_DEPARTMENT = "无责任部门"
+OUTSIDE = "不在管辖范围内"
+NO_POSITION = "未提供位置"
+
+
+@dataclass(frozen=True)
+class Reported:
+    case: Case
+    created: bool
+
+
+@dataclass(frozen=True)
+class Placement:
+    unit: Region | None
+    path: str
+    located: bool
+    reason: str
+    area_class: str
+
+
+# --- numbers, phones, routing ----------------------------------------------------------------
+
+
+def next_number(now: dt.datetime) -> str:
+    """YYYYMMDD + 5-digit daily sequence. The counter row stays locked until the caller's
+    transaction ends, so two intakes never get the same number on either engine."""
+    day = timezone.localdate(now)
+    CaseSequence.objects.get_or_create(day=day)
+    CaseSequence.objects.filter(day=day).update(last=F("last") + 1)
+    last = CaseSequence.objects.filter(day=day).values_list("last", flat=True).get()
+    return f"{day:%Y%m%d}{last:05d}"
+
+
+def reporter_phone(case: Case) -> str:
+    return crypto.decrypt(case.reporter_phone_enc, purpose=PHONE_PURPOSE)
+
+
+def phone_index(phone: str) -> str:
+    return crypto.blind_index(phone, purpose=PHONE_PURPOSE) if phone else ""
+
+
+def route_for(category: Category | None, path: str) -> tuple[Department | None, str]:
+    """The responsible department from the responsibility list: the rule of the most
+    specific region covering `path` wins (a minor-class rule over a major-class rule of the
+    same region), then the category's default department; none → (None, "无责任部门")."""
+    if category is None:
+        return None, "未分类"
+    ids = [category.pk] + ([category.parent_id] if category.parent_id else [])
+    rules = RoutingRule.objects.filter(
+        category_id__in=ids, is_active=True, department__is_active=True
+    ).select_related("region", "department")
+    matching = [r for r in rules if path and path.startswith(r.region.path)]
+    if matching:
+        best = max(matching, key=lambda r: (len(r.region.path), r.category_id == category.pk))
+        return best.department, ""
+    dept = category.default_department
+    if dept is not None and dept.is_active:
+        return dept, ""
+    return None, NO_DEPARTMENT
+
+
+def area_class_of(unit: Region | None) -> str:
+    grid = unit.parent if unit is not None else None
+    mapping = getattr(settings, "CASES_AREA_CLASS_BY_GRID_TYPE", {})
+    return mapping.get(getattr(grid, "grid_type", ""), AreaClass.B)
+
+
+def place(*, lat: float | None, lng: float | None, unit: Region | None = None) -> Placement:
+    """Which unit grid a case belongs to; outside the managed area it is kept, flagged."""
+    if unit is None and lat is not None and lng is not None:
+        found = locate(lat, lng)
+        if found is not None:
+            unit = Region.objects.select_related("parent").get(pk=found.unit_id)
+        else:
+            return Placement(None, "", False, OUTSIDE, AreaClass.B)
+    if unit is None:
+        return Placement(None, "", False, NO_POSITION, AreaClass.B)
+    if unit.level != Level.UNIT:
+        raise ValidationError({"unit": ["应选择基础网格单元"]}, code="unit")
+    return Placement(unit, unit.path, True, "", area_class_of(unit))
+
+
+def _check_point(lat, lng) -> None:
+    if (lat is None) != (lng is None):
+        raise ValidationError({"lat": ["经纬度须同时提供"]}, code="position")
+    if lat is None:
+        return
+    ok = all(isinstance(v, (int, float)) and math.isfinite(v) for v in (lat, lng))
+    if not ok or not (-90 <= lat <= 90 and -180 <= lng <= 180):
+        raise ValidationError({"lat": ["经纬度超出范围"]}, code="position")
+
+
+def _check_category(category: Category | None) -> None:
+    if category is not None and (not category.is_minor or not category.is_active):
+        raise ValidationError({"category": ["请选择启用的小类"]}, code="category")
+
+
+def _phone(value: str) -> str:
+    if not value:
+        return ""
+    try:
+        return normalise_phone(value)
+    except IdNumberError as exc:
+        raise ValidationError({"reporter_phone": [str(exc)]}, code="phone") from exc
+
+
+# --- report ----------------------------------------------------------------------------------
+
+
+def _existing(reporter, source: str, key: str) -> Case | None:
+    if not key:
+        return None
+    if reporter is not None:
+        return Case.objects.filter(reporter=reporter, idempotency_key=key).first()
+    return Case.objects.filter(reporter__isnull=True, source=source, idempotency_key=key).first()
+
+
+def case_report(
+    *,
+    source: str,
+    title: str,
+    description: str = "",
+    category: Category | None = None,
+    lat: float | None = None,
+    lng: float | None = None,
+    address: str = "",
+    unit: Region | None = None,
+    reporter=None,
+    reporter_name: str = "",
+    reporter_phone: str = "",
+    anonymous: bool = False,
+    idempotency_key: str = "",
+    actor=None,
+    handled_on_spot: bool = False,
+    handle_note: str = "",
+    now: dt.datetime | None = None,
+) -> Reported:
+    """Create a case from any source. The same (reporter or source, idempotency key) returns
+    the first case instead of a second one (J1: pressing submit twice). `actor` is who typed
+    it in (an operator for the hotline), default the reporter. `handled_on_spot` is the grid
+    worker's "小事不出网格": reported and handled in one step, still to be verified."""
+    if source not in Source.values:
+        raise ValidationError({"source": ["来源无效"]}, code="source")
+    key = (idempotency_key or "").strip()[:64]
+    found = _existing(reporter, source, key)
+    if found is not None:
+        return Reported(found, False)
+    title = required_text(title, "title", "请填写标题", max_len=100)
+    _check_point(lat, lng)
+    _check_category(category)
+    actor = actor if actor is not None else reporter
+    spot = place(lat=lat, lng=lng, unit=unit)
+    if handled_on_spot:
+        _check_on_spot(actor, spot, handle_note)
+    phone = _phone(reporter_phone)
+    now = now or timezone.now()
+    try:
+        with transaction.atomic():
+            case = _insert(locals(), spot, phone, key, now)
+    except IntegrityError:
+        found = _existing(reporter, source, key)
+        if found is None:
+            raise
+        return Reported(found, False)
+    _flag_duplicates(case)
+    return Reported(case, True)
+
+
+def _check_on_spot(actor, spot: Placement, note: str) -> None:
+    required_text(note, "handle_note", "请填写处置情况")
+    if actor is None or not spot.located or not is_grid_staff(scope_of(actor), spot.path):
+        raise PermissionDenied("只有本网格的网格员可以就地处置")
+
+
+def _insert(args: dict, spot: Placement, phone: str, key: str, now: dt.datetime) -> Case:
+    category, actor = args["category"], args["actor"]
+    dept, why = route_for(category, spot.path)
+    on_spot = args["handled_on_spot"]
+    case = Case(
+        number=next_number(now),
+        source=args["source"],
+        category=category,
+        title=args["title"],
+        description=(args["description"] or "").strip(),
+        lat=args["lat"],
+        lng=args["lng"],
+        address=(args["address"] or "").strip()[:200],
+        unit=spot.unit,
+        path=spot.path,
+        located=spot.located,
+        locate_reason=spot.reason,
+        area_class=spot.area_class,
+        suggested_department=dept,
+        routing_reason=why,
+        reporter=args["reporter"],
+        reporter_name=(args["reporter_name"] or "").strip()[:50],
+        reporter_phone_enc=crypto.encrypt(phone, purpose=PHONE_PURPOSE),
+        reporter_phone_bidx=phone_index(phone),
+        anonymous=bool(args["anonymous"]),
+        idempotency_key=key,
+        created_at=now,
+        updated_at=now,
+    )
+    if on_spot:
+        grid = spot.unit.parent
+        case.status, case.handled_on_spot, case.on_spot_handler = Status.HANDLED, True, actor
+        case.assigned_region, case.assigned_path = grid, grid.path
+        case.accepted_at = case.handled_at = now
+        case.handle_note = args["handle_note"].strip()
+        for name, value in clock_fields(category, spot.area_class, Step.VERIFY, now).items():
+            setattr(case, name, value)
+    case.save(force_insert=True)
+    _report_events(case, actor, on_spot, now)
+    audit_record(action=AuditAction.CREATE, obj=case, actor=actor, changes=_created(case))
+    return case
+
+
+def _report_events(case: Case, actor, on_spot: bool, now: dt.datetime) -> None:
+    label = actor_label(actor)
+    CaseEvent.objects.create(
+        case=case,
+        actor=actor,
+        actor_label=label,
+        action=Action.REPORT,
+        to_status=Status.REPORTED,
+        at=now,
+        data={"source": case.source, "located": case.located, "locate_reason": case.locate_reason},
+    )
+    if on_spot:
+        CaseEvent.objects.create(
+            case=case,
+            actor=actor,
+            actor_label=label,
+            action=Action.HANDLE_ON_SPOT,
+            from_status=Status.REPORTED,
+            to_status=Status.HANDLED,
+            reason=case.handle_note,
+            at=now,
+        )
+
+
+def _created(case: Case) -> dict:
+    return {
+        "number": case.number,
+        "source": case.source,
+        "category": case.category_id,
+        "status": case.status,
+        "path": case.path,
+        "located": case.located,
+    }
+
+
+def _flag_duplicates(case: Case) -> None:
+    """Hook for duplicate detection (`CASES_DUPLICATE_FINDER`, `f(case) -> [case ids]`)."""
+    path = getattr(settings, "CASES_DUPLICATE_FINDER", "")
+    if not path:
+        return
+    ids = [i for i in import_string(path)(case) if i != case.pk]
+    if ids:
+        Case.objects.filter(pk=case.pk).update(duplicate_suspected=True)
+        case.duplicate_suspected = True
+        CaseEvent.objects.create(
+            case=case,
+            actor=None,
+            actor_label="系统",
+            action=Action.NOTE,
+            from_status=case.status,
+            to_status=case.status,
+            reason="疑似重复",
+            data={"duplicate_candidates": ids},
+            at=timezone.now(),
+        )
+
+
+# --- relocation and attachments --------------------------------------------------------------
+
+
+def case_relocate(
+    *,
+    case: Case,
+    actor,
+    lat: float | None = None,
+    lng: float | None = None,
+    unit: Region | None = None,
+    address: str | None = None,
+    version: int | None = None,
+) -> Case:
+    """The centre corrects where a case is (e.g. an unlocated one); routing is re-proposed."""
+    authorize(case, actor, Action.RELOCATE)
+    _check_point(lat, lng)
+    spot = place(lat=lat, lng=lng, unit=unit)
+    if not spot.located:
+        raise ValidationError({"lat": [f"无法定位:{spot.reason}"]}, code="position")
+    dept, why = route_for(case.category, spot.path)
+    fields = {
+        "unit": spot.unit,
+        "path": spot.path,
+        "located": True,
+        "locate_reason": "",
+        "area_class": spot.area_class,
+        "suggested_department": dept,
+        "routing_reason": why,
+    }
+    if lat is not None:
+        fields.update(lat=lat, lng=lng)
+    if address is not None:
+        fields["address"] = address.strip()[:200]
+    move(
+        case=case,
+        actor=actor,
+        action=Action.RELOCATE,
+        version=version,
+        fields=fields,
+        data={"unit": spot.unit.code},
+    )
+    return case
+
+
+def attachment_add(
+    *, case: Case, kind: str, file, uploaded_by=None, event: CaseEvent | None = None
+) -> Attachment:
+    """Store one already validated file (content checks, resizing and EXIF stripping belong
+    to the upload validation in front of this)."""
+    if kind not in AttachmentKind.values:
+        raise ValidationError({"kind": ["附件类型无效"]}, code="kind")
+    return Attachment.objects.create(
+        case=case,
+        event=event,
+        kind=kind,
+        file=file,
+        content_type=getattr(file, "content_type", "") or "",
+        size=getattr(file, "size", 0) or 0,
+        uploaded_by=uploaded_by,
+    )
