@@ -86,7 +86,7 @@ def record_type_create(
                     fields=validate_definitions(fields))  # fmt: skip
     rt.full_clean(exclude=["area"], validate_unique=False)
     rt.save()
-    audit_create(rt, ("area", "code", "name", "subject_kind"), user, fields=rt.fields)
+    audit_create(rt, ("area", "code", "name", "subject_kind"), user, field_defs=rt.fields)
     return rt
 
 
