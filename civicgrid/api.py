@@ -166,3 +166,11 @@ def register_routers() -> None:
 
 
 register_routers()
+
+
+def api_not_found(request, *args, **kwargs):
+    """Unknown URLs under /api/v1/ answer in the API's error shape, not Django's HTML page."""
+    from django.http import JsonResponse
+
+    body = {"code": "not_found", "message": "接口不存在", "details": {"path": request.path}}
+    return JsonResponse(body, status=404, json_dumps_params={"ensure_ascii": False})

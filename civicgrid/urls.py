@@ -1,7 +1,7 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
-from civicgrid.api import api
+from civicgrid.api import api, api_not_found
 from civicgrid.core.health import healthz
 from civicgrid.core.views import home
 
@@ -13,6 +13,7 @@ urlpatterns = [
     path("", home, name="home"),
     path("healthz", healthz, name="healthz"),
     path("api/v1/", api.urls),
+    re_path(r"^api/v1/", api_not_found),
     path("accounts/", include("civicgrid.accounts.urls")),
     path("grids/", include("civicgrid.grids.urls")),
     path("cases/", include("civicgrid.cases.urls")),

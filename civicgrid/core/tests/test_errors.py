@@ -132,3 +132,9 @@ def test_500_is_generic_and_leaks_nothing(operator, monkeypatch):
     resp = operator.get(f"{API}/regions")
     body = _shape(resp, 500, "internal_error")
     assert body["details"] is None and "secret" not in resp.content.decode()
+
+
+def test_unknown_api_url_answers_in_the_error_shape(client):
+    resp = client.get("/api/v1/no/such/thing")
+    assert resp.status_code == 404
+    assert resp.json()["code"] == "not_found"
