@@ -26,7 +26,10 @@ def make_category(dept=None, *, limit_type=LimitType.WORK_DAYS, handle=3.0, **ex
         "default_department": dept,
     }  # fmt: skip
     fields.update(extra)
-    return Category.objects.create(code=extra.pop("code", "C0101"), **fields)
+    fields.setdefault("code", "C0101")
+    if fields["code"] != "C0101":
+        fields["name"] = extra.get("name", f"井盖缺失{fields['code']}")
+    return Category.objects.create(**fields)
 
 
 @dataclass
