@@ -292,7 +292,12 @@ def overdue_duties(*, user, now: dt.datetime | None = None) -> list[Duty]:
         cond |= Q(every=f) & (
             Q(last_visit__lt=cutoff) | Q(last_visit__isnull=True, since__lt=today - dt.timedelta(f))
         )
-    rows = base.filter(cond).select_related("room__building").order_by("unit_path", "name")
+    rows = (
+        base.filter(cond)
+        .select_related("room__building")
+        .prefetch_related("tags")
+        .order_by("unit_path", "name")
+    )
     return [_duty(p, today) for p in rows]
 
 
