@@ -27,7 +27,7 @@ from .models import Department, GridPost, Region
 router = Router(tags=["grids"])
 
 # ninja's own limit bound is a global setting; this keeps one page from dumping a whole city.
-MAX_PAGE = int(getattr(settings, "NINJA_PAGINATION_MAX_PER_PAGE_SIZE", 500))
+MAX_PAGE = int(getattr(settings, "NINJA_PAGINATION_MAX_LIMIT", 500))
 CODE_PATTERN = r"^\d{6,14}$"
 OUTSIDE_MESSAGE = "不在管辖范围内"
 _UNSAFE_TEXT = re.compile(r"[<>\x00-\x1f\x7f]")

@@ -74,6 +74,8 @@ def test_region_list_page_size_is_capped(tree, su, monkeypatch):
     from civicgrid.grids import api as grids_api
 
     resp = su.get(f"{API}/regions", {"limit": 10**9})
+    assert resp.status_code == 422 and resp.json()["code"] == "validation_error"
+    resp = su.get(f"{API}/regions", {"limit": grids_api.MAX_PAGE})
     assert resp.status_code == 200 and len(resp.json()["items"]) == 13
     assert grids_api.MAX_PAGE <= 1000
 
