@@ -1,0 +1,3 @@
+"""Queues, workbenches and case detail pages (views in cases/views/work.py)."""
+
+urlpatterns: list = []
