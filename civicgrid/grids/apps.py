@@ -6,3 +6,12 @@ class GridsConfig(AppConfig):
     name = "civicgrid.grids"
     label = "grids"
     verbose_name = _("网格")
+
+    def ready(self) -> None:
+        # Each request re-reads the geo index version once, on its first locate, so a
+        # boundary redrawn in another process is seen from the next request on.
+        from django.core.signals import request_started
+
+        from .locator import mark_check_needed
+
+        request_started.connect(mark_check_needed, dispatch_uid="grids.locator.check_needed")
