@@ -18,6 +18,7 @@ urlpatterns = [
     path("grids/", include("civicgrid.grids.urls")),
     path("cases/", include("civicgrid.cases.urls")),
     path("registry/", include("civicgrid.registry.urls")),
+    path("open311/v2/", include("civicgrid.cases.open311.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

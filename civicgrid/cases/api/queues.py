@@ -1,0 +1,73 @@
+"""Queues mirroring the selectors (centre queue, department and grid workbenches) and the
+in-app inbox. Each list is one page query plus one count, whatever the number of rows."""
+
+from typing import Literal
+
+from django.utils import timezone
+from ninja import Path, Query
+
+from civicgrid.accounts.choices import Role
+
+from .. import notify, selectors
+from ..permissions import DEPARTMENT_ROLES, GRID_STAFF_ROLES
+from . import router
+from .common import CENTRE_VIEW_ROLES, paged, require_roles
+from .schemas import CaseOut, CountsOut, MarkedOut, MarkReadIn, NotificationFilter, NotificationOut
+
+CentreBucket = Literal[
+    "new", "unlocated", "duplicates", "to_dispatch", "no_department", "returned", "extensions",
+    "to_close", "suspended", "overdue",
+]  # fmt: skip
+DepartmentBucket = Literal["to_sign", "in_hand", "overdue", "extensions", "handled"]
+GridBucket = Literal["to_verify", "tasks", "my_reports"]
+
+CENTRE_MESSAGE = "只有指挥中心人员可以查看案件队列"
+DEPARTMENT_MESSAGE = "只有部门处置人员可以查看部门工作台"
+GRID_MESSAGE = "只有网格员可以查看网格工作台"
+GRID_ROLES = GRID_STAFF_ROLES | {Role.FUNCTIONAL_WORKER}
+
+
+@router.get("/queues/centre", response=CountsOut, summary="指挥中心队列:各栏数量")
+def centre_counts(request):
+    require_roles(request.user, CENTRE_VIEW_ROLES, CENTRE_MESSAGE)
+    return {"counts": selectors.centre_queue_counts(user=request.user)}
+
+
+@router.get("/queues/centre/{bucket}", response=list[CaseOut], summary="指挥中心队列")
+@paged
+def centre_queue(request, bucket: Path[CentreBucket]):
+    require_roles(request.user, CENTRE_VIEW_ROLES, CENTRE_MESSAGE)
+    return selectors.centre_queue(user=request.user, bucket=bucket, now=timezone.now())
+
+
+@router.get("/queues/department", response=CountsOut, summary="部门工作台:各栏数量")
+def department_counts(request):
+    require_roles(request.user, set(DEPARTMENT_ROLES), DEPARTMENT_MESSAGE)
+    return {"counts": selectors.department_counts(user=request.user)}
+
+
+@router.get("/queues/department/{bucket}", response=list[CaseOut], summary="部门工作台")
+@paged
+def department_queue(request, bucket: Path[DepartmentBucket]):
+    require_roles(request.user, set(DEPARTMENT_ROLES), DEPARTMENT_MESSAGE)
+    return selectors.department_workbench(user=request.user, bucket=bucket)
+
+
+@router.get("/queues/grid/{bucket}", response=list[CaseOut], summary="网格员工作台")
+@paged
+def grid_queue(request, bucket: Path[GridBucket]):
+    require_roles(request.user, set(GRID_ROLES), GRID_MESSAGE)
+    return selectors.grid_workbench(user=request.user, bucket=bucket)
+
+
+@router.get("/notifications", response=list[NotificationOut], summary="我的通知")
+@paged
+def notification_list(request, filters: Query[NotificationFilter]):
+    return selectors.notifications_for(user=request.user, unread_only=filters.unread)
+
+
+@router.post("/notifications/read", response=MarkedOut, summary="标为已读")
+def notification_read(request, payload: MarkReadIn):
+    """Marks the given messages (only the caller's own) or all of them as read."""
+    updated = notify.notification_mark_read(user=request.user, ids=payload.ids)
+    return {"updated": updated, "unread": notify.unread_count(request.user)}

@@ -1,0 +1,121 @@
+"""Parsing Open311 form and query parameters into checked values (400 on anything odd)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from dataclasses import dataclass
+
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+
+from .render import Open311Error
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_URL = re.compile(r"^https?://[^\s<>\"']{1,490}$", re.IGNORECASE)
+MAX_IDS = 100
+
+
+def text(params, name: str, max_len: int, *, required: bool = False) -> str:
+    value = (params.get(name) or "").strip()
+    if required and not value:
+        raise Open311Error(400, f"缺少参数 / {name} is required")
+    if len(value) > max_len:
+        raise Open311Error(400, f"参数过长 / {name} longer than {max_len} characters")
+    if _CONTROL.search(value):
+        raise Open311Error(400, f"参数含控制字符 / {name} contains control characters")
+    return value
+
+
+def number(params, name: str, low: float, high: float) -> float | None:
+    raw = (params.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        raise Open311Error(400, f"参数无效 / {name} is not a number") from None
+    if not math.isfinite(value) or not low <= value <= high:
+        raise Open311Error(400, f"参数超出范围 / {name} out of range")
+    return value
+
+
+def position(params) -> tuple[float | None, float | None, str]:
+    """lat+long, or an address_string: one of them is required by the specification."""
+    lat = number(params, "lat", -90, 90)
+    lng = number(params, "long", -180, 180)
+    address = text(params, "address_string", 200)
+    if (lat is None) != (lng is None):
+        raise Open311Error(400, "经纬度须同时提供 / lat and long must be given together")
+    if lat is None and not address:
+        raise Open311Error(400, "缺少位置 / lat & long or address_string is required")
+    return lat, lng, address
+
+
+def media_url(params) -> str:
+    value = text(params, "media_url", 500)
+    if value and not _URL.match(value):
+        raise Open311Error(400, "图片链接无效 / media_url must be an http(s) URL")
+    return value
+
+
+def flag(params, name: str) -> bool:
+    value = (params.get(name) or "").strip().lower()
+    if value in ("", "false", "0", "no"):
+        return False
+    if value in ("true", "1", "yes"):
+        return True
+    raise Open311Error(400, f"参数无效 / {name} must be true or false")
+
+
+def when(params, name: str) -> dt.datetime | None:
+    """W3C datetime (or a plain date, taken as local midnight)."""
+    raw = (params.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        value = parse_datetime(raw.replace(" ", "+"))  # '+' in a query string arrives as ' '
+        if value is None:
+            day = parse_date(raw)
+            value = dt.datetime.combine(day, dt.time()) if day else None
+    except ValueError:
+        value = None
+    if value is None:
+        raise Open311Error(400, f"日期格式无效 / {name} must be a W3C datetime")
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value)
+    return value
+
+
+def id_list(params, name: str, max_len: int = 20) -> list[str]:
+    raw = text(params, name, MAX_IDS * (max_len + 1))
+    ids = [p.strip() for p in raw.split(",") if p.strip()]
+    if len(ids) > MAX_IDS or any(len(i) > max_len for i in ids):
+        raise Open311Error(400, f"参数无效 / {name}: at most {MAX_IDS} ids")
+    return ids
+
+
+def statuses(params) -> list[str]:
+    wanted = [s.strip().lower() for s in text(params, "status", 50).split(",") if s.strip()]
+    if any(s not in ("open", "closed") for s in wanted):
+        raise Open311Error(400, "状态无效 / status must be open or closed")
+    return wanted
+
+
+@dataclass(frozen=True)
+class Window:
+    start: dt.datetime
+    end: dt.datetime
+
+
+def window(params, default_days: int, max_days: int) -> Window:
+    """start_date/end_date; without both, the last `default_days` days."""
+    start, end = when(params, "start_date"), when(params, "end_date")
+    end = end or timezone.now()
+    start = start or end - dt.timedelta(days=default_days)
+    if start > end:
+        raise Open311Error(400, "开始日期晚于结束日期 / start_date after end_date")
+    if end - start > dt.timedelta(days=max_days):
+        raise Open311Error(400, f"时间范围过长 / at most {max_days} days per query")
+    return Window(start, end)
