@@ -156,6 +156,7 @@ def on_unexpected(request, exc):
 def register_routers() -> None:
     from civicgrid.accounts.api import router as accounts_router
     from civicgrid.cases.api import router as cases_router
+    from civicgrid.cases.api_cameras import router as cameras_router
     from civicgrid.grids.api import router as grids_router
     from civicgrid.registry.api import router as registry_router
 
@@ -163,6 +164,7 @@ def register_routers() -> None:
     api.add_router("/", grids_router)
     api.add_router("/registry", registry_router)
     api.add_router("/cases", cases_router)
+    api.add_router("/cameras", cameras_router)
 
 
 register_routers()

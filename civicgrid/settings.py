@@ -229,8 +229,23 @@ CASES_AUTO_CLOSE_ON_VERIFY = env_bool("CASES_AUTO_CLOSE_ON_VERIFY", True)
 CASES_ON_SPOT_SELF_VERIFY = env_bool("CASES_ON_SPOT_SELF_VERIFY", False)
 # Area class of a case from the type of its grid (per-area-class limits, DESIGN.md §3).
 CASES_AREA_CLASS_BY_GRID_TYPE = {"business": "A", "building": "A", "residential": "B"}
-# Dotted path of `f(case) -> list[case ids]` run at intake to flag suspected duplicates.
-CASES_DUPLICATE_FINDER = os.environ.get("CASES_DUPLICATE_FINDER", "")
+# Dotted path of `f(case) -> list[case ids]` run at intake to flag suspected duplicates
+# (civicgrid/cases/dedup.py: same or related category, per-category radius and time window,
+# jieba text similarity). Set to "" to switch duplicate detection off.
+CASES_DUPLICATE_FINDER = os.environ.get(
+    "CASES_DUPLICATE_FINDER", "civicgrid.cases.dedup.duplicates_record"
+)
+# Cosine similarity of jieba tokens at or above which two nearby reports count as one problem.
+CASES_DUPLICATE_MIN_SIMILARITY = float(os.environ.get("CASES_DUPLICATE_MIN_SIMILARITY", "0.3"))
+# Photo uploads (civicgrid/cases/attachments.py): bytes per file, files per upload, pixels per
+# image (decompression-bomb guard), and the long side of the stored copies.
+CASE_UPLOAD_MAX_BYTES = int(os.environ.get("CASE_UPLOAD_MAX_BYTES", str(10 * 1024 * 1024)))
+CASE_UPLOAD_MAX_FILES = int(os.environ.get("CASE_UPLOAD_MAX_FILES", "9"))
+CASE_UPLOAD_MAX_PIXELS = int(os.environ.get("CASE_UPLOAD_MAX_PIXELS", str(100_000_000)))
+CASE_IMAGE_SIZES = {"file": 2560, "medium": 1280, "thumb": 320}
+# Production: let the web server send attachment files after the permission check
+# (nginx X-Accel-Redirect to this internal prefix). Empty: Django streams them itself.
+CASE_MEDIA_ACCEL_PREFIX = os.environ.get("CASE_MEDIA_ACCEL_PREFIX", "")
 # SMS gateway; the default writes every message to the log (never a silent no-op).
 CASES_SMS_BACKEND = os.environ.get("CASES_SMS_BACKEND", "civicgrid.cases.notify.LogSmsBackend")
 SCHEDULER_INTERVAL_SECONDS = float(os.environ.get("SCHEDULER_INTERVAL_SECONDS", "60"))

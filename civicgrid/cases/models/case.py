@@ -167,6 +167,14 @@ class Case(models.Model):
         verbose_name=_("合并至"),
     )
     duplicate_suspected = models.BooleanField(_("疑似重复"), default=False, db_index=True)
+    camera = models.ForeignKey(
+        "cases.Camera",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="cases",
+        verbose_name=_("监控点位"),
+    )
     handled_on_spot = models.BooleanField(_("就地处置"), default=False)
     on_spot_handler = models.ForeignKey(
         settings.AUTH_USER_MODEL,

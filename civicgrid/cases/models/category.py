@@ -69,6 +69,11 @@ class Category(TimeStampedModel):
     )
     duplicate_radius_m = models.PositiveIntegerField(_("查重半径(米)"), default=50)
     duplicate_window_h = models.PositiveIntegerField(_("查重时间窗(小时)"), default=24)
+    duplicate_match_major = models.BooleanField(
+        _("同大类查重"),
+        default=False,
+        help_text=_("勾选后,同一大类下其他小类的案件也参与查重"),
+    )
     sort = models.PositiveIntegerField(_("排序"), default=0)
     is_active = models.BooleanField(_("启用"), default=True)
 

@@ -11,7 +11,8 @@ from ..choices import AttachmentKind, Card, ExtensionStatus, Step
 
 class Attachment(models.Model):
     """A photo or snapshot of a case. Validation (content sniffing, size, EXIF stripping,
-    thumbnails) is done by the upload service before a row is written."""
+    thumbnails) is done by cases/attachments.py before a row is written; `file`, `medium`
+    and `thumb` are all re-encoded copies without metadata, under random names."""
 
     case = models.ForeignKey(
         "cases.Case", on_delete=models.CASCADE, related_name="attachments", verbose_name=_("案件")
@@ -27,6 +28,9 @@ class Attachment(models.Model):
     kind = models.CharField(_("类型"), max_length=10, choices=AttachmentKind.choices)
     file = models.FileField(_("文件"), upload_to="cases/%Y/%m/", max_length=255)
     thumb = models.FileField(_("缩略图"), upload_to="cases/thumbs/%Y/%m/", blank=True)
+    medium = models.FileField(_("中图"), upload_to="cases/medium/%Y/%m/", blank=True)
+    width = models.PositiveIntegerField(_("宽"), default=0)
+    height = models.PositiveIntegerField(_("高"), default=0)
     content_type = models.CharField(_("文件类型"), max_length=50, blank=True)
     size = models.PositiveIntegerField(_("大小(字节)"), default=0)
     uploaded_by = models.ForeignKey(

@@ -10,6 +10,7 @@ from .intake import (
     attachment_add,
     case_relocate,
     case_report,
+    case_report_with_photos,
     next_number,
     reporter_phone,
     route_for,
@@ -34,6 +35,7 @@ __all__ = [
     "CaseConflict", "CaseNotFound", "IllegalTransition", "Reported", "attachment_add",
     "case_accept", "case_close", "case_dispatch", "case_escalate", "case_extend_decide",
     "case_extend_request", "case_handle", "case_merge", "case_rate", "case_reject",
-    "case_relocate", "case_reopen", "case_report", "case_resume", "case_return", "case_sign",
+    "case_relocate", "case_reopen", "case_report", "case_report_with_photos", "case_resume",
+    "case_return", "case_sign",
     "case_suspend", "case_verify", "next_number", "reporter_phone", "route_for",
 ]  # fmt: skip

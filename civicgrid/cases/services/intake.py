@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -26,8 +27,16 @@ from civicgrid.grids.choices import Level
 from civicgrid.grids.locator import locate
 from civicgrid.grids.models import Department, Region
 
+from ..attachments import (
+    PreparedImage,
+    attachment_files,
+    attachment_store,
+    files_delete,
+    image_prepare,
+    images_prepare,
+)
 from ..choices import Action, AreaClass, AttachmentKind, Source, Status, Step
-from ..models import Attachment, Case, CaseEvent, CaseSequence, Category, RoutingRule
+from ..models import Attachment, Camera, Case, CaseEvent, CaseSequence, Category, RoutingRule
 from ..permissions import is_grid_staff
 from ._core import actor_label, authorize, clock_fields, move, required_text
 
@@ -167,12 +176,15 @@ def case_report(
     actor=None,
     handled_on_spot: bool = False,
     handle_note: str = "",
+    camera: Camera | None = None,
     now: dt.datetime | None = None,
 ) -> Reported:
     """Create a case from any source. The same (reporter or source, idempotency key) returns
     the first case instead of a second one (J1: pressing submit twice). `actor` is who typed
     it in (an operator for the hotline), default the reporter. `handled_on_spot` is the grid
-    worker's "小事不出网格": reported and handled in one step, still to be verified."""
+    worker's "小事不出网格": reported and handled in one step, still to be verified.
+    `camera` links a case raised from a surveillance point. An anonymous report keeps its
+    reporter (so they can follow it) but stores no name or phone and shows no name."""
     if source not in Source.values:
         raise ValidationError({"source": ["来源无效"]}, code="source")
     key = (idempotency_key or "").strip()[:64]
@@ -186,7 +198,7 @@ def case_report(
     spot = place(lat=lat, lng=lng, unit=unit)
     if handled_on_spot:
         _check_on_spot(actor, spot, handle_note)
-    phone = _phone(reporter_phone)
+    phone = "" if anonymous else _phone(reporter_phone)
     now = now or timezone.now()
     try:
         with transaction.atomic():
@@ -227,11 +239,12 @@ def _insert(args: dict, spot: Placement, phone: str, key: str, now: dt.datetime)
         suggested_department=dept,
         routing_reason=why,
         reporter=args["reporter"],
-        reporter_name=(args["reporter_name"] or "").strip()[:50],
+        reporter_name="" if args["anonymous"] else (args["reporter_name"] or "").strip()[:50],
         reporter_phone_enc=crypto.encrypt(phone, purpose=PHONE_PURPOSE),
         reporter_phone_bidx=phone_index(phone),
         anonymous=bool(args["anonymous"]),
         idempotency_key=key,
+        camera=args["camera"],
         created_at=now,
         updated_at=now,
     )
@@ -249,8 +262,18 @@ def _insert(args: dict, spot: Placement, phone: str, key: str, now: dt.datetime)
     return case
 
 
+ANONYMOUS_LABEL = "匿名群众"
+
+
 def _report_events(case: Case, actor, on_spot: bool, now: dt.datetime) -> None:
     label = actor_label(actor)
+    if case.anonymous and actor is not None and actor.pk == case.reporter_id:
+        label = ANONYMOUS_LABEL
+    elif actor is None and case.camera_id:
+        label = f"监控点位 {case.camera.code}"
+    data = {"source": case.source, "located": case.located, "locate_reason": case.locate_reason}
+    if case.camera_id:
+        data["camera"] = case.camera.code
     CaseEvent.objects.create(
         case=case,
         actor=actor,
@@ -258,7 +281,7 @@ def _report_events(case: Case, actor, on_spot: bool, now: dt.datetime) -> None:
         action=Action.REPORT,
         to_status=Status.REPORTED,
         at=now,
-        data={"source": case.source, "located": case.located, "locate_reason": case.locate_reason},
+        data=data,
     )
     if on_spot:
         CaseEvent.objects.create(
@@ -353,16 +376,36 @@ def case_relocate(
 def attachment_add(
     *, case: Case, kind: str, file, uploaded_by=None, event: CaseEvent | None = None
 ) -> Attachment:
-    """Store one already validated file (content checks, resizing and EXIF stripping belong
-    to the upload validation in front of this)."""
+    """Store one photo. A raw upload is validated and cleaned here (cases/attachments.py:
+    content sniffing, size, EXIF stripping, resized copies), so no caller can skip that;
+    a PreparedImage (already validated by the page or the API) is stored as it is."""
     if kind not in AttachmentKind.values:
         raise ValidationError({"kind": ["附件类型无效"]}, code="kind")
-    return Attachment.objects.create(
-        case=case,
-        event=event,
-        kind=kind,
-        file=file,
-        content_type=getattr(file, "content_type", "") or "",
-        size=getattr(file, "size", 0) or 0,
-        uploaded_by=uploaded_by,
-    )
+    image = file if isinstance(file, PreparedImage) else image_prepare(file)
+    return attachment_store(case=case, image=image, kind=kind, uploaded_by=uploaded_by, event=event)
+
+
+def case_report_with_photos(
+    *, files: Sequence = (), photo_kind: str = AttachmentKind.BEFORE, **report
+) -> Reported:
+    """`case_report` plus its photos, all or nothing: every photo is validated before
+    anything is written, and a failure while storing them rolls the case back (and removes
+    the files already written). A replayed idempotency key returns the first case and
+    stores no second copy of the photos."""
+    images = images_prepare(files)
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            reported = case_report(**report)
+            if reported.created:
+                event = reported.case.events.filter(action=Action.REPORT).first()
+                for image in images:
+                    att = attachment_add(
+                        case=reported.case, kind=photo_kind, file=image,
+                        uploaded_by=report.get("reporter") or report.get("actor"), event=event,
+                    )  # fmt: skip
+                    stored.extend(attachment_files(att))
+    except Exception:
+        files_delete(stored)
+        raise
+    return reported

@@ -1,0 +1,211 @@
+"""Duplicate detection (疑似重复, J2): two reports are suspected to be one problem when they are
+
+* of the same minor category — or the same major class when the category allows it
+  (`Category.duplicate_match_major`, e.g. the several kinds of rubbish);
+* within the category's radius (`duplicate_radius_m`, haversine distance) and time window
+  (`duplicate_window_h`, either side of the report, so the queue finds later ones too);
+* and say similar things: cosine similarity of their jieba word sets at least
+  `CASES_DUPLICATE_MIN_SIMILARITY`. A report with no words worth comparing (a camera snapshot
+  with no text) is judged on category, place and time alone.
+
+Only open cases are candidates: a closed problem that comes back is a new case (or a reopen).
+
+Why jieba and a word-set cosine: Chinese has no spaces, so character n-grams would make "井盖"
+and "盖子" look alike; jieba's dictionary ships inside its wheel (no download), and a set
+cosine suits texts of one sentence better than Jaccard, which punishes the longer text.
+The tokenizer is built lazily, once per process, behind a lock (loading takes ~1 s).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+import threading
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+
+from civicgrid.accounts.scope import scope_of
+from civicgrid.core.audit import audit_record
+from civicgrid.core.models import AuditAction
+
+from .choices import OPEN_STATUSES, Action
+from .models import Case, DuplicateCandidate
+from .permissions import is_centre, require_visible
+
+EARTH_RADIUS_M = 6_371_008.8
+MAX_SCAN = 200  # candidates read per check; the box query keeps it far below that in practice
+STOPWORDS = frozenset(
+    "的 了 是 在 有 和 就 都 也 很 还 又 被 把 给 让 这 那 个 些 我 你 他 她 它 们 啊 呢 吧 吗 呀 "
+    "一个 没有 已经 现在 今天 昨天 这里 那里 这个 那个 非常 请 麻烦 谢谢 希望 一下 有人 反映 "
+    "问题 情况 发现 存在".split()
+)
+
+_lock = threading.Lock()
+_tokenizer = None
+
+
+def _jieba():
+    global _tokenizer
+    if _tokenizer is None:
+        with _lock:
+            if _tokenizer is None:
+                import jieba
+
+                jieba.setLogLevel(logging.WARNING)
+                tokenizer = jieba.Tokenizer()
+                tokenizer.initialize()
+                _tokenizer = tokenizer
+    return _tokenizer
+
+
+def tokens(text: str) -> frozenset[str]:
+    """Words worth comparing: no punctuation, spaces or stop words; Latin lower-cased."""
+    text = (text or "").strip()[:2000]
+    if not text:
+        return frozenset()
+    words = (w.strip().lower() for w in _jieba().lcut(text))
+    return frozenset(w for w in words if w and any(c.isalnum() for c in w) and w not in STOPWORDS)
+
+
+def similarity(a: frozenset[str], b: frozenset[str]) -> float | None:
+    """Cosine of two word sets; None when either has nothing to compare."""
+    if not a or not b:
+        return None
+    return len(a & b) / math.sqrt(len(a) * len(b))
+
+
+def haversine_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lng2 - lng1)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
+
+
+@dataclass(frozen=True)
+class Match:
+    candidate_id: int
+    score: float
+    similarity: float | None
+    distance_m: float
+
+
+def _text(title: str, description: str) -> str:
+    return f"{title} {description}"
+
+
+def _nearby(case: Case):
+    """Open cases of the same (or related) category in the box around the case and its window."""
+    cat = case.category
+    radius, window = cat.duplicate_radius_m, dt.timedelta(hours=cat.duplicate_window_h)
+    dlat = radius / 111_320.0
+    dlng = radius / (111_320.0 * max(0.01, math.cos(math.radians(case.lat))))
+    qs = Case.objects.filter(
+        status__in=OPEN_STATUSES,
+        created_at__gte=case.created_at - window,
+        created_at__lte=case.created_at + window,
+        lat__range=(case.lat - dlat, case.lat + dlat),
+        lng__range=(case.lng - dlng, case.lng + dlng),
+    ).exclude(pk=case.pk)
+    if cat.duplicate_match_major and cat.parent_id:
+        qs = qs.filter(category__parent_id=cat.parent_id)
+    else:
+        qs = qs.filter(category_id=cat.pk)
+    fields = ("pk", "lat", "lng", "title", "description", "category_id")
+    return qs.order_by("-created_at").values_list(*fields)[:MAX_SCAN]
+
+
+def duplicates_find(case: Case, *, limit: int = 10) -> list[Match]:
+    """Suspected duplicates of `case`, best first (nothing without a category or a point)."""
+    if case.category_id is None or case.lat is None or case.lng is None:
+        return []
+    radius = max(1, case.category.duplicate_radius_m)
+    threshold = float(settings.CASES_DUPLICATE_MIN_SIMILARITY)
+    mine = tokens(_text(case.title, case.description))
+    found = []
+    for pk, lat, lng, title, description, category_id in _nearby(case):
+        distance = haversine_m(case.lat, case.lng, lat, lng)
+        if distance > radius:
+            continue
+        sim = similarity(mine, tokens(_text(title, description)))
+        if sim is not None and sim < threshold:
+            continue
+        closeness = 1 - distance / radius
+        text_part = 0.5 if sim is None else sim
+        score = 0.6 * text_part + 0.3 * closeness + 0.1 * (category_id == case.category_id)
+        found.append(Match(pk, round(score, 3), sim, round(distance, 1)))
+    found.sort(key=lambda m: (-m.score, m.candidate_id))
+    return found[:limit]
+
+
+def duplicates_record(case: Case) -> list[int]:
+    """The intake hook (`CASES_DUPLICATE_FINDER`): store the links, return the candidate ids
+    (intake then flags the case "疑似重复" and writes the timeline note)."""
+    matches = duplicates_find(case)
+    if not matches:
+        return []
+    now = timezone.now()
+    DuplicateCandidate.objects.bulk_create(
+        [
+            DuplicateCandidate(
+                case=case, candidate_id=m.candidate_id, score=m.score,
+                similarity=m.similarity, distance_m=m.distance_m, created_at=now,
+            )  # fmt: skip
+            for m in matches
+        ],
+        ignore_conflicts=True,
+    )
+    return [m.candidate_id for m in matches]
+
+
+# --- for the centre's queue ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Suspect:
+    case: Case
+    score: float
+    similarity: float | None
+    distance_m: float
+
+
+def case_duplicates(*, user, case: Case) -> list[Suspect]:
+    """Cases the operator may merge `case` with, computed now (so a report that came in after
+    this one shows too), limited to cases the user can see."""
+    require_visible(user, case)
+    matches = {m.candidate_id: m for m in duplicates_find(case)}
+    if not matches:
+        return []
+    visible = Case.objects.for_scope(scope_of(user)).filter(pk__in=list(matches))
+    cases = {c.pk: c for c in visible.select_related("category__parent")}
+    return [
+        Suspect(cases[pk], m.score, m.similarity, m.distance_m)
+        for pk, m in matches.items()
+        if pk in cases
+    ]
+
+
+def case_duplicates_dismiss(*, case: Case, actor, reason: str = "") -> Case:
+    """"不是重复": the operator clears the flag; the links stay as history, marked dismissed."""
+    require_visible(actor, case)
+    if not is_centre(scope_of(actor), case):
+        raise PermissionDenied("只有负责该区域的指挥中心人员可以执行此操作")
+    from .services._core import timeline_note
+
+    now = timezone.now()
+    with transaction.atomic():
+        Case.objects.filter(pk=case.pk).update(duplicate_suspected=False, updated_at=now)
+        DuplicateCandidate.objects.filter(case=case, dismissed_at__isnull=True).update(
+            dismissed_at=now
+        )
+        timeline_note(case=case, actor=actor, action=Action.NOTE, reason=reason or "排除疑似重复")
+        audit_record(
+            action=AuditAction.CHANGE, obj=case, actor=actor,
+            changes={"duplicate_suspected": [True, False]},
+        )  # fmt: skip
+    case.duplicate_suspected = False
+    return case
