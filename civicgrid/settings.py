@@ -115,6 +115,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "civicgrid.core.context_processors.site",
+                "civicgrid.cases.context_processors.inbox",
             ],
         },
     },

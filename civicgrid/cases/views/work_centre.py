@@ -1,0 +1,60 @@
+"""The command centre's queue (J2): buckets with counts, one list per bucket, and the case
+panel beside it. Lists are one query for the page plus one for the count, whatever their
+length; the bucket counts are one aggregate."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from .. import selectors
+from .work import CENTRE_VIEW_ROLES, PAGE_SIZE, require_roles
+
+# Tab order and labels: J2's buckets first, then the later stages the centre also owns.
+CENTRE_TABS = (
+    ("new", "新上报"),
+    ("unlocated", "未定位"),
+    ("duplicates", "疑似重复"),
+    ("to_dispatch", "待派遣"),
+    ("returned", "退回"),
+    ("extensions", "延期申请"),
+    ("overdue", "超期"),
+    ("no_department", "无责任部门"),
+    ("to_close", "待结案"),
+    ("suspended", "挂账"),
+)
+TAB_KEYS = {key for key, _ in CENTRE_TABS}
+
+
+def _tab(request: HttpRequest) -> str:
+    tab = request.GET.get("tab", "new")
+    return tab if tab in TAB_KEYS else "new"
+
+
+def centre_context(request: HttpRequest) -> dict:
+    now = timezone.now()
+    tab = _tab(request)
+    qs = selectors.centre_queue(user=request.user, bucket=tab, now=now).select_related(
+        "unit__parent"
+    )
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    counts = selectors.centre_queue_counts(user=request.user, now=now)
+    tabs = [(key, label, counts.get(key, 0)) for key, label in CENTRE_TABS]
+    return {"tab": tab, "tabs": tabs, "page": page, "now": now, "list_url": "cases:centre"}
+
+
+@login_required
+@require_GET
+def centre(request: HttpRequest) -> HttpResponse:
+    """The queue page; an HTMX request for a tab gets the tabs and the list only."""
+    require_roles(request.user, CENTRE_VIEW_ROLES, "只有指挥中心人员可以查看案件受理队列")
+    ctx = centre_context(request)
+    if request.htmx and request.htmx.target == "queue":
+        return render(request, "cases/partials/centre_queue.html", ctx)
+    selected = request.GET.get("case", "")
+    ctx["selected"] = selected if selected.isdigit() and len(selected) < 12 else ""
+    return render(request, "cases/work/centre.html", ctx)

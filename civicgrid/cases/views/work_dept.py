@@ -1,0 +1,50 @@
+"""The department workbench (J3): to sign, in hand, overdue, extension requests and cases
+awaiting verification, each row with its traffic light and any yellow/red card."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from .. import selectors
+from ..permissions import DEPARTMENT_ROLES
+from .work import PAGE_SIZE, require_roles
+
+DEPT_TABS = (
+    ("to_sign", "待签收"),
+    ("in_hand", "处置中"),
+    ("overdue", "超期"),
+    ("extensions", "延期待批"),
+    ("handled", "待核查"),
+)
+TAB_KEYS = {key for key, _ in DEPT_TABS}
+
+
+@login_required
+@require_GET
+def dept(request: HttpRequest) -> HttpResponse:
+    require_roles(request.user, DEPARTMENT_ROLES, "只有职能部门人员可以使用部门工作台")
+    now = timezone.now()
+    tab = request.GET.get("tab", "to_sign")
+    tab = tab if tab in TAB_KEYS else "to_sign"
+    qs = selectors.department_workbench(user=request.user, bucket=tab, now=now).select_related(
+        "unit__parent"
+    )
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    counts = selectors.department_counts(user=request.user, now=now)
+    ctx = {
+        "tab": tab,
+        "tabs": [(key, label, counts.get(key, 0)) for key, label in DEPT_TABS],
+        "page": page,
+        "now": now,
+        "list_url": "cases:dept",
+    }
+    if request.htmx and request.htmx.target == "queue":
+        return render(request, "cases/partials/centre_queue.html", ctx)
+    selected = request.GET.get("case", "")
+    ctx["selected"] = selected if selected.isdigit() and len(selected) < 12 else ""
+    return render(request, "cases/work/dept.html", ctx)

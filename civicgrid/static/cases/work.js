@@ -1,0 +1,52 @@
+/* Workbenches: refusals (400/403/404/409) are answers to show in the panel, not errors to
+ * drop; every new case panel gets its small map (unit grid outline and the reported point).
+ * Without a tile server the map still shows the outline on a plain background. */
+(function () {
+  "use strict";
+
+  var SHOWN = { 400: true, 403: true, 404: true, 409: true };
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    if (SHOWN[e.detail.xhr.status]) {
+      e.detail.shouldSwap = true;
+      e.detail.isError = false;
+    }
+  });
+
+  function drawMap(el) {
+    if (!window.L || el.dataset.ready) { return; }
+    el.dataset.ready = "1";
+    var map = L.map(el, { attributionControl: false, zoomControl: true, scrollWheelZoom: false });
+    if (el.dataset.tileUrl) {
+      L.tileLayer(el.dataset.tileUrl, { maxZoom: 19 }).addTo(map);
+    }
+    var bounds = null;
+    if (el.dataset.boundary) {
+      var unit = L.geoJSON(JSON.parse(el.dataset.boundary), {
+        style: { color: "#4f5bd5", weight: 2, fillOpacity: 0.08, dashArray: "4 3" }
+      }).addTo(map);
+      bounds = unit.getBounds();
+    }
+    if (el.dataset.lat && el.dataset.lng) {
+      var at = L.latLng(parseFloat(el.dataset.lat), parseFloat(el.dataset.lng));
+      L.circleMarker(at, { radius: 8, color: "#d6336c", weight: 3, fillOpacity: 0.9 }).addTo(map);
+      bounds = bounds ? bounds.extend(at) : L.latLngBounds(at, at);
+    }
+    if (bounds) {
+      map.fitBounds(bounds.pad(0.15), { maxZoom: 17 });
+    } else {
+      map.setView([33.5, 119.14], 13);
+    }
+  }
+
+  function init(root) {
+    (root.querySelectorAll ? root : document).querySelectorAll(".cw-map").forEach(drawMap);
+    // Highlight the selected row of the queue.
+    document.querySelectorAll("[data-case-row]").forEach(function (row) {
+      var panel = document.querySelector("[data-panel-case]");
+      row.classList.toggle("table-active", !!panel && panel.dataset.panelCase === row.dataset.caseRow);
+    });
+  }
+
+  document.addEventListener("htmx:load", function (e) { init(e.target); });
+  document.addEventListener("DOMContentLoaded", function () { init(document); });
+})();
