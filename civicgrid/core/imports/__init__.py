@@ -10,11 +10,13 @@ from .errors import CellError, ImportFileError, RowError
 from .kinds import (
     Column,
     ImportKind,
+    KindFamily,
     PreparedRow,
     all_kinds,
     choice,
     get_kind,
     register,
+    register_family,
     unregister,
 )
 from .normalize import clean_text, id_text, parse_date, parse_decimal, parse_int
@@ -23,8 +25,8 @@ from .workbooks import ErrorWorkbook, export_xlsx, template_workbook, write_xlsx
 
 __all__ = [
     "DEFAULT_BATCH_SIZE", "BatchResult", "CellError", "Column", "ErrorWorkbook",
-    "ImportFileError", "ImportKind", "ImportRun", "PreparedRow", "RowError", "SheetRow",
-    "Summary", "Table", "all_kinds", "choice", "clean_text", "export_xlsx", "get_kind",
-    "id_text", "open_table", "parse_date", "parse_decimal", "parse_int", "register",
-    "template_workbook", "unregister", "write_xlsx",
+    "ImportFileError", "ImportKind", "ImportRun", "KindFamily", "PreparedRow", "RowError",
+    "SheetRow", "Summary", "Table", "all_kinds", "choice", "clean_text", "export_xlsx",
+    "get_kind", "id_text", "open_table", "parse_date", "parse_decimal", "parse_int", "register",
+    "register_family", "template_workbook", "unregister", "write_xlsx",
 ]  # fmt: skip

@@ -174,12 +174,37 @@ def unregister(name: str) -> None:
     _REGISTRY.pop(name, None)
 
 
+@dataclass(frozen=True)
+class KindFamily:
+    """Kinds defined by data, not code (one per work-area record type): `build(code)` makes
+    the kind `<prefix>:<code>` or raises LookupError; `codes()` lists the current ones."""
+
+    prefix: str
+    build: Callable[[str], type[ImportKind]]
+    codes: Callable[[], Iterable[str]]
+
+
+_FAMILIES: dict[str, KindFamily] = {}
+
+
+def register_family(family: KindFamily) -> KindFamily:
+    _FAMILIES[family.prefix] = family
+    return family
+
+
 def get_kind(name: str) -> type[ImportKind]:
-    try:
+    if name in _REGISTRY:
         return _REGISTRY[name]
-    except KeyError:
-        raise LookupError(f"unknown import kind {name!r}; known: {sorted(_REGISTRY)}") from None
+    prefix, _sep, code = name.partition(":")
+    if code and prefix in _FAMILIES:
+        return _FAMILIES[prefix].build(code)
+    raise LookupError(f"unknown import kind {name!r}; known: {sorted(_REGISTRY)}")
 
 
 def all_kinds() -> dict[str, type[ImportKind]]:
-    return dict(_REGISTRY)
+    """Registered kinds, then each family's current members (one query per family)."""
+    kinds = dict(_REGISTRY)
+    for family in _FAMILIES.values():
+        for code in family.codes():
+            kinds[f"{family.prefix}:{code}"] = family.build(code)
+    return kinds
