@@ -27,8 +27,12 @@ install: $(BIN)/activate civicgrid/static/vendor/.stamp
 migrate: install
 	DEBUG=1 $(PYTHON) manage.py migrate --noinput
 
+# Every step is idempotent: a second `make run` changes nothing.
 demo: migrate
 	DEBUG=1 $(PYTHON) manage.py seed_demo --if-empty
+	DEBUG=1 $(PYTHON) manage.py holidays_sync
+	DEBUG=1 $(PYTHON) manage.py seed_categories
+	DEBUG=1 $(PYTHON) manage.py seed_registry_demo
 
 # Server and background worker together; Ctrl-C stops both.
 run: demo
