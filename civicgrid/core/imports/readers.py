@@ -20,12 +20,14 @@ from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
 from typing import Any
+from xml.etree.ElementTree import ParseError
 
 from django.conf import settings
 
 from .errors import ImportFileError
 from .kinds import ImportKind, header_keys
 from .normalize import clean_text, is_blank
+from .xlsx_stream import StreamingWorkbook
 
 HEADER_SCAN_ROWS = 30
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
@@ -141,7 +143,33 @@ def _check_xlsx(path: Path, suffix: str) -> str:
 
 
 def _open_xlsx(path: Path, kind: type[ImportKind]) -> Table:
-    """Try each visible sheet in order (an instructions sheet may come first)."""
+    """Try each visible sheet in order (an instructions sheet may come first).
+
+    Rows stream from the worksheet XML (xlsx_stream), so memory stays flat however long the
+    sheet; python-calamine, which loads a whole sheet, is kept only as a fallback for files
+    the streaming reader cannot parse.
+    """
+    try:
+        workbook = StreamingWorkbook(str(path))
+    except (KeyError, ValueError, IndexError, zipfile.BadZipFile, ParseError):
+        return _open_xlsx_calamine(path, kind)
+    last: ImportFileError | None = None
+    for sheet in workbook.sheets:
+        if not sheet.visible or not sheet.path:
+            continue
+        try:
+            table = locate_header(workbook.rows(sheet), kind, spans=workbook.merged_spans(sheet))
+        except ImportFileError as exc:
+            last = exc
+            continue
+        except (KeyError, ValueError, IndexError, ParseError):
+            return _open_xlsx_calamine(path, kind)
+        table.sheet_name = sheet.name
+        return table
+    raise last or ImportFileError("no_header", "工作簿中没有工作表")
+
+
+def _open_xlsx_calamine(path: Path, kind: type[ImportKind]) -> Table:
     from python_calamine import CalamineError, CalamineWorkbook, SheetVisibleEnum
 
     try:
