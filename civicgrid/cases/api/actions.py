@@ -33,7 +33,7 @@ NumberPath = Path(..., pattern=NUMBER_PATTERN)
 def _run(request, number: str, call: Callable) -> object:
     case = visible_case(request.user, number)
     call(case)
-    return case_detail(request.user, number)
+    return case_detail(request.user, number, scoped=False)
 
 
 def _post(action: str, summary: str):

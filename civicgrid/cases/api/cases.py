@@ -10,7 +10,7 @@ import datetime as dt
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.utils import timezone
-from ninja import Header, Path, Query, Status
+from ninja import Path, Query, Status
 
 from civicgrid.accounts.choices import Role
 from civicgrid.accounts.scope import scope_of
@@ -53,13 +53,13 @@ def _source_for(user, asked: str | None) -> str:
 def case_create(
     request,
     payload: CaseIn,
-    idempotency_key: str | None = Header(None, alias="Idempotency-Key", max_length=64),
 ):
     """201 with the new case number; the same `Idempotency-Key` (header or field) from the
     same reporter answers 200 with the first case instead of making a second one.
     Hotline and official cases are registered on someone's behalf: the caller is the actor,
     the contact is `reporter_name`/`reporter_phone`."""
     user = request.user
+    key = _idempotency_key(request, payload.idempotency_key)
     source = _source_for(user, payload.source)
     on_behalf = source in (Source.HOTLINE, Source.OFFICIAL)
     result = services.case_report(
@@ -74,7 +74,7 @@ def case_create(
         reporter_name=payload.reporter_name or ("" if on_behalf else user.display_name),
         reporter_phone=payload.reporter_phone,
         anonymous=payload.anonymous,
-        idempotency_key=(idempotency_key or payload.idempotency_key or "").strip(),
+        idempotency_key=key,
         actor=user,
         handled_on_spot=payload.handled_on_spot,
         handle_note=payload.handle_note,
@@ -94,9 +94,14 @@ def case_create(
     return Status(201 if result.created else 200, body)
 
 
-def _region_path(code: str) -> str:
-    path = Region.objects.filter(code=code).values_list("path", flat=True).first()
-    return path or "\x00missing"  # an unknown code matches nothing rather than everything
+def _idempotency_key(request, field: str) -> str:
+    """The `Idempotency-Key` header wins over the body field; both are capped at 64."""
+    from civicgrid.api import ApiError
+
+    key = (request.headers.get("Idempotency-Key") or field or "").strip()
+    if len(key) > 64 or not key.isprintable():
+        raise ApiError(422, "validation_error", "幂等键无效(不超过 64 个可打印字符)")
+    return key
 
 
 def filter_cases(qs: QuerySet[Case], f: CaseFilter, user, now: dt.datetime) -> QuerySet[Case]:
@@ -105,7 +110,9 @@ def filter_cases(qs: QuerySet[Case], f: CaseFilter, user, now: dt.datetime) -> Q
     if f.category:
         qs = qs.filter(Q(category__code=f.category) | Q(category__parent__code=f.category))
     if f.region:
-        path = _region_path(f.region)
+        path = Region.objects.filter(code=f.region).values_list("path", flat=True).first()
+        if path is None:  # an unknown code matches nothing, never everything
+            return qs.none()
         qs = qs.filter(Q(path__startswith=path) | Q(assigned_path__startswith=path))
     if f.department:
         qs = qs.filter(department__code=f.department)

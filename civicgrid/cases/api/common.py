@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch
+from django.utils import timezone
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from civicgrid.accounts.choices import Role
@@ -12,7 +14,7 @@ from civicgrid.core import crypto
 from civicgrid.grids.models import Department, Region
 
 from .. import selectors
-from ..models import Case, Category
+from ..models import Case, CaseEvent, Category
 from ..permissions import CHECKS, CaseNotFound
 from ..services import reporter_phone
 from ..workflow import TRANSITIONS, allowed_actions
@@ -112,9 +114,24 @@ class _Row:
         return getattr(self._case, name)
 
 
-def case_detail(user, number: str) -> _Row:
-    """The detail payload: case fields, timeline, attachments, extensions, my actions."""
-    case = selectors.case_get(user=user, number=number)
+def _fetch_detail(user, number: str, scoped: bool) -> Case:
+    if scoped:
+        return selectors.case_get(user=user, number=number)
+    qs = Case.objects.for_lists().with_light(timezone.now())
+    return qs.prefetch_related(
+        Prefetch("events", queryset=CaseEvent.objects.select_related("actor")),
+        "attachments",
+        "extensions",
+    ).get(number=number)
+
+
+def case_detail(user, number: str, *, scoped: bool = True) -> _Row:
+    """The detail payload: case fields, timeline, attachments, extensions, my actions.
+
+    `scoped=False` is for the answer to a move the user just made on a case they could see:
+    a return or a dispatch elsewhere takes the case out of their scope, and the answer should
+    still show the result rather than a 404 for a move that succeeded."""
+    case = _fetch_detail(user, number, scoped)
     anonymous_hidden = case.anonymous and case.reporter_id != getattr(user, "pk", None)
     obj = _Row(case)
     obj.suggested_department = (
