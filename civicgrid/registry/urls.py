@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_import
 
 app_name = "registry"
 
@@ -18,4 +18,12 @@ urlpatterns = [
     path("visits/new/", views.visit_create, name="visit_create"),
     path("overdue/", views.overdue, name="overdue"),
     path("coverage/", views.coverage, name="coverage"),
+    path("export/", views_import.people_export, name="people_export"),
+    path("visits/<int:pk>/case/", views_import.visit_to_case, name="visit_to_case"),
+    path("import/", views_import.import_home, name="import"),
+    path("import/template/<str:kind>/", views_import.import_template, name="import_template"),
+    path("import/<int:pk>/", views_import.import_job, name="import_job"),
+    path("import/<int:pk>/progress/", views_import.import_progress, name="import_progress"),
+    path("import/<int:pk>/start/", views_import.import_start, name="import_start"),
+    path("import/<int:pk>/errors/", views_import.import_errors, name="import_errors"),
 ]

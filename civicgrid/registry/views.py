@@ -51,8 +51,10 @@ def people_list(request: HttpRequest) -> HttpResponse:
     }  # fmt: skip
     qs = selectors.person_list(user=request.user, **filters).order_by("unit_path", "name", "id")
     page = Paginator(qs, PAGE_SIZE).get_page(g.get("page"))
+    scope = scope_of(request.user)
+    may_reveal = scope.is_global or any(can_reveal(scope, p) for p in scope.region_paths)
     context = {"page": page, "filters": filters, "residencies": Residency.choices,
-               "tag_kinds": TagKind.choices}  # fmt: skip
+               "tag_kinds": TagKind.choices, "may_reveal": may_reveal}  # fmt: skip
     template = "registry/partials/people_rows.html" if request.htmx else "registry/people.html"
     return render(request, template, context)
 
@@ -249,11 +251,15 @@ def visit_create(request: HttpRequest) -> HttpResponse:
     form = VisitForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.visit_record(user=request.user, target=target, **form.cleaned_data)
+            visit = services.visit_record(user=request.user, target=target, **form.cleaned_data)
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
             messages.success(request, "走访已记录")
+            if request.POST.get("to_case") == "1":
+                from .views_import import visit_case_redirect
+
+                return visit_case_redirect(request, visit)
             if isinstance(target, Person):
                 return redirect("registry:person_detail", pk=target.pk)
             return redirect("registry:household_detail", pk=target.pk)

@@ -31,6 +31,8 @@ from .xlsx_stream import StreamingWorkbook
 
 HEADER_SCAN_ROWS = 30
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
+# ~200k rows of a register; calamine holds such a sheet in ~150 MB.
+STREAM_XLSX_BYTES = 10 * 1024 * 1024
 _CHUNK = 1 << 20
 _FOOTER = re.compile(
     r"^(填表人|填报人|填表|审核人|审核|审批人|制表人|制表日期|制表|填表日期|填报日期|负责人|"
@@ -145,10 +147,14 @@ def _check_xlsx(path: Path, suffix: str) -> str:
 def _open_xlsx(path: Path, kind: type[ImportKind]) -> Table:
     """Try each visible sheet in order (an instructions sheet may come first).
 
-    Rows stream from the worksheet XML (xlsx_stream), so memory stays flat however long the
-    sheet; python-calamine, which loads a whole sheet, is kept only as a fallback for files
-    the streaming reader cannot parse.
+    A workbook above IMPORT_STREAM_XLSX_BYTES streams from the worksheet XML (xlsx_stream),
+    so memory stays flat however long the sheet; smaller ones go through python-calamine,
+    which loads the whole sheet but reads ~9× faster (bench/registry_import_bench.py
+    --readers). Calamine is also the fallback for XML the streaming reader cannot parse.
     """
+    threshold = getattr(settings, "IMPORT_STREAM_XLSX_BYTES", STREAM_XLSX_BYTES)
+    if path.stat().st_size <= threshold:
+        return _open_xlsx_calamine(path, kind)
     try:
         workbook = StreamingWorkbook(str(path))
     except (KeyError, ValueError, IndexError, zipfile.BadZipFile, ParseError):

@@ -142,7 +142,14 @@ def codes(summary: dict[str, Any]) -> list[tuple[int, str, str]]:
     return [(e["row"], e["column"], e["code"]) for e in summary["errors"]]
 
 
-def test_office_workbook_dry_run_is_exact_and_writes_nothing(office, tmp_path):
+@pytest.fixture(params=["calamine", "stream"])
+def reader(request, settings):
+    """Both .xlsx readers: calamine for small files, the streaming one above the threshold."""
+    settings.IMPORT_STREAM_XLSX_BYTES = 0 if request.param == "stream" else 10**9
+    return request.param
+
+
+def test_office_workbook_dry_run_is_exact_and_writes_nothing(office, tmp_path, reader):
     path = office_workbook(tmp_path / "实有人口.xlsx", office_rows(office))
     before = Person.objects.count()
     summary = run("person", path, office["user"], apply=False)
@@ -153,7 +160,7 @@ def test_office_workbook_dry_run_is_exact_and_writes_nothing(office, tmp_path):
     assert Person.objects.count() == before
 
 
-def test_office_workbook_imports_good_rows_encrypted_placed_and_audited(office, tmp_path):
+def test_office_workbook_imports_good_rows_encrypted_placed_and_audited(office, tmp_path, reader):
     path = office_workbook(tmp_path / "实有人口.xlsx", office_rows(office))
     audit_before = AuditLog.objects.count()
     summary = run("person", path, office["user"], apply=True)
@@ -189,7 +196,8 @@ def test_csv_with_gbk_and_title_row(office, tmp_path):
     path = tmp_path / "people.csv"
     rows = ["河下街道人口表,,,", "姓名,身份证号,网格编码,联系电话",
             f"张三,{make_id(sex='M')},{office['unit'].code},13800000001",
-            f"李四,{bad_checksum(make_id())},{office['unit'].code},", "填表人：王芳,,,"]  # fmt: skip
+            f"李四,{bad_checksum(make_id())},{office['unit'].code},",
+            "填表人：王芳,,,"]  # fmt: skip
     path.write_text("\n".join(rows), encoding="gbk")
     summary = run("person", path, office["user"], apply=True)
     assert codes(summary) == [(4, "身份证号", "id_checksum")]
@@ -278,7 +286,8 @@ def test_households_create_and_update(office, tmp_path):
 def test_buildings_organisations_components(office, tmp_path):
     code = office["unit"].code
     b = _sheet(tmp_path / "b.xlsx", ["楼栋名称", "楼号", "地址", "网格编码", "层数", "用途"],
-               [["5号楼", "5", "估衣街5号", code, 6, "住宅"], ["6号楼", "6", "估衣街6号", code, 0, ""],
+               [["5号楼", "5", "估衣街5号", code, 6, "住宅"],
+                ["6号楼", "6", "估衣街6号", code, 0, ""],
                 ["3号楼", "3", "估衣街3号", code, 7, "商住混合"]])  # fmt: skip
     summary = run("building", b, office["user"], apply=True)
     assert codes(summary) == [(3, "层数", "bad_number")]
@@ -318,3 +327,16 @@ def test_work_area_records_by_record_type(office, tmp_path):
     assert [c for _r, _col, c in codes(summary)] == ["id_checksum", "no_permission"]
     record = Record.objects.get(person=known, record_type=rt)
     assert record.occurred_on == dt.date(2024, 5, 6)
+
+
+def test_streaming_reader_reads_the_engine_office_workbook(tmp_path, settings):
+    from civicgrid.core.tests.imports_example import ResidentKind
+    from civicgrid.core.tests.imports_example import office_workbook as engine_workbook
+
+    settings.IMPORT_STREAM_XLSX_BYTES = 0
+    table = open_table(engine_workbook(tmp_path / "o.xlsx"), ResidentKind)
+    assert table.header_row == 4
+    assert table.headers[5:7] == ["联系方式/手机号码", "联系方式/固定电话"]
+    rows = list(table.rows())
+    assert [r.number for r in rows] == [5, 6, 7, 8, 9, 10, 11, 12, 14]
+    assert rows[0].values["birth_date"] == dt.date(1958, 3, 2) and rows[0].raw[0] == 1
