@@ -112,7 +112,8 @@ class Window:
 def window(params, default_days: int, max_days: int) -> Window:
     """start_date/end_date; without both, the last `default_days` days."""
     start, end = when(params, "start_date"), when(params, "end_date")
-    end = end or timezone.now()
+    if end is None:  # "since start_date": up to now (or an empty window for a future start)
+        end = max(timezone.now(), start) if start else timezone.now()
     start = start or end - dt.timedelta(days=default_days)
     if start > end:
         raise Open311Error(400, "开始日期晚于结束日期 / start_date after end_date")
