@@ -9,7 +9,7 @@ The device sends its key in `X-Device-Key` (missing or unknown → 401, a switch
 from __future__ import annotations
 
 from django.http import HttpRequest
-from ninja import File, Form, Router, Schema
+from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.security import APIKeyHeader
 
@@ -86,4 +86,4 @@ def camera_event(
         "duplicate_suspected": case.duplicate_suspected,
         "created": reported.created,
     }
-    return (201 if reported.created else 200), body
+    return Status(201 if reported.created else 200, body)

@@ -49,7 +49,7 @@ class PreparedImage:
 
     label: str  # "第2张图片" for messages
     fmt: str  # output format: JPEG or PNG (when the image has transparency)
-    width: int
+    width: int  # of the largest stored copy
     height: int
     variants: dict[str, bytes]
 
@@ -162,15 +162,18 @@ def _encode(img: Image.Image, fmt: str) -> bytes:
     return out.getvalue()
 
 
-def _variants(img: Image.Image, fmt: str) -> dict[str, bytes]:
-    """Each size made from the previous one (cheaper than from the full image each time)."""
-    out, current = {}, img
+def _variants(img: Image.Image, fmt: str) -> tuple[dict[str, bytes], tuple[int, int]]:
+    """Each size made from the previous one (cheaper than from the full image each time).
+    Returns the encoded copies and the pixel size of the largest stored one."""
+    out, current, stored_size = {}, img, img.size
     for name in VARIANTS:
         side = settings.CASE_IMAGE_SIZES[name]
         current = current.copy()
         current.thumbnail((side, side), Image.Resampling.LANCZOS)
         out[name] = _encode(current, fmt)
-    return out
+        if name == "file":
+            stored_size = current.size
+    return out, stored_size
 
 
 def image_prepare(upload, *, index: int = 1) -> PreparedImage:
@@ -178,7 +181,8 @@ def image_prepare(upload, *, index: int = 1) -> PreparedImage:
     label = f"第{index}张图片"
     img = _open(upload, label)
     fmt = "PNG" if img.mode == "RGBA" else "JPEG"
-    return PreparedImage(label, fmt, img.width, img.height, _variants(img, fmt))
+    variants, (width, height) = _variants(img, fmt)
+    return PreparedImage(label, fmt, width, height, variants)
 
 
 def images_prepare(files: Sequence) -> list[PreparedImage]:
