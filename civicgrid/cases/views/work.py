@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -111,16 +112,6 @@ def available_actions(user, case: Case) -> set[str]:
     return out
 
 
-def upload_validator():
-    """The photo validation of cases/attachments.py (content sniffing, size, EXIF), or None
-    while it does not exist: then pages take text only and say so."""
-    try:
-        from .. import attachments
-    except ImportError:
-        return None
-    return getattr(attachments, "validate_upload", None)
-
-
 # --- the case panel --------------------------------------------------------------------------
 
 
@@ -173,7 +164,6 @@ def panel_context(request: HttpRequest, case: Case, **extra) -> dict:
         "handle_limit": handle_limit_text(case),
         "duplicates": _duplicate_candidates(user, case) if Action.MERGE in actions else [],
         "variant": "staff",
-        "uploads_enabled": upload_validator() is not None,
         "message": None,
         "error": None,
     }
@@ -253,20 +243,30 @@ def case_page(request: HttpRequest, pk: int) -> HttpResponse:
     return render_panel(request, case, full=True)
 
 
+PHOTO_SIZES = ("file", "medium", "thumb")
+
+
 @login_required
 @require_GET
-def photo(request: HttpRequest, pk: int) -> FileResponse:
-    """A case photo (or its thumbnail with ?thumb=1), served only to users who see the case."""
-    att = Attachment.objects.filter(pk=pk).select_related("case").first()
+def photo(request: HttpRequest, pk: int) -> HttpResponse:
+    """A case photo in one of its sizes (`?size=thumb|medium`, default the full copy), served
+    only to users who see the case. With CASE_MEDIA_ACCEL_PREFIX the web server sends the
+    file after this check (X-Accel-Redirect); otherwise Django streams it."""
+    att = Attachment.objects.filter(pk=pk).first()
     if att is None:
         raise Http404("图片不存在")
     selectors.case_get(user=request.user, pk=att.case_id)
-    field = att.thumb if request.GET.get("thumb") and att.thumb else att.file
-    try:
-        handle = field.open("rb")
-    except (FileNotFoundError, ValueError) as exc:
-        raise Http404("图片文件缺失") from exc
-    response = FileResponse(handle, content_type=att.content_type or "application/octet-stream")
+    size = request.GET.get("size", "thumb" if request.GET.get("thumb") else "file")
+    field = getattr(att, size if size in PHOTO_SIZES else "file") or att.file
+    prefix = getattr(settings, "CASE_MEDIA_ACCEL_PREFIX", "")
+    if prefix:
+        response = HttpResponse(content_type=att.content_type or "application/octet-stream")
+        response["X-Accel-Redirect"] = prefix.rstrip("/") + "/" + field.name
+    else:
+        try:
+            response = FileResponse(field.open("rb"), content_type=att.content_type or None)
+        except (FileNotFoundError, ValueError) as exc:
+            raise Http404("图片文件缺失") from exc
     response["Cache-Control"] = "private, max-age=3600"
     response["X-Content-Type-Options"] = "nosniff"
     return response

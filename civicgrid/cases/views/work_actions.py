@@ -23,13 +23,12 @@ from civicgrid.grids import selectors as grid_selectors
 from civicgrid.grids.choices import Level
 
 from .. import selectors, services
+from ..attachments import images_prepare
 from ..choices import AreaClass
 from ..models import Case, Category
 from ..permissions import CaseNotFound
 from ..workflow import CaseConflict, IllegalTransition
-from .work import render_panel, upload_validator
-
-MAX_FILES = 6
+from .work import render_panel
 
 
 class BadInput(Exception):
@@ -65,17 +64,9 @@ def _version(request: HttpRequest) -> int | None:
 
 
 def _files(request: HttpRequest) -> list:
-    """Photos for handling and verification. Attachments are accepted only once the
-    upload validation (content sniffing, size, EXIF) exists in cases/attachments.py."""
-    files = request.FILES.getlist("photos")
-    if not files:
-        return []
-    if len(files) > MAX_FILES:
-        raise BadInput(f"最多上传 {MAX_FILES} 张照片")
-    validate = upload_validator()
-    if validate is None:
-        raise BadInput("暂不支持上传照片,请只填写文字说明")
-    return [validate(f) for f in files]
+    """Photos for handling and verification, validated and cleaned before the move
+    (cases/attachments.py: content sniffing, size, EXIF stripped); a refusal is a 400."""
+    return images_prepare(request.FILES.getlist("photos"))
 
 
 # --- one parser per action: form → service keyword arguments ---------------------------------
