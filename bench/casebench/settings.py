@@ -1,0 +1,21 @@
+"""The product settings plus one bench-only URL (a bare one-INSERT view) and the bench
+database from BENCH_DATABASE_URL, so a benchmark never touches the development database."""
+
+import os
+
+import dj_database_url
+
+from civicgrid.settings import *  # noqa: F403
+from civicgrid.settings import BASE_DIR, DATABASES
+
+ROOT_URLCONF = "bench.casebench.urls"
+DEBUG = False
+ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
+_url = os.environ.get("BENCH_DATABASE_URL", f"sqlite:///{BASE_DIR / 'var' / 'bench_cases.sqlite3'}")
+_db = dj_database_url.parse(_url, conn_max_age=60)
+if _db["ENGINE"] == "django.db.backends.sqlite3":
+    _db["CONN_MAX_AGE"] = 0
+    _db["OPTIONS"] = DATABASES["default"].get("OPTIONS", {})
+DATABASES = {"default": _db}
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+LOGGING = {"version": 1, "disable_existing_loggers": True}

@@ -1,0 +1,177 @@
+"""Case intake through the API vs a bare one-INSERT Django view, same server, same database.
+
+    .venv/bin/python bench/intake_bench.py                       # SQLite (var/bench_cases…)
+    BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/cg_bench_intake \
+        .venv/bin/python bench/intake_bench.py
+
+A gunicorn server (gthread, --workers/--threads) on 127.0.0.1 serves the product URLs plus
+`bench/bare-insert` (bench/casebench, never in the product). 16 client threads with
+keep-alive connections post for --seconds each: first the bare view, then
+`POST /api/v1/cases` (token auth, validate, locate, duplicate hook, route, number, insert,
+timeline row, audit row). Each loop is bounded by time and by --max requests; traffic goes
+to 127.0.0.1 only. Prints requests/s of each and the ratio (target ≥ 0.5).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ["DJANGO_SETTINGS_MODULE"] = "bench.casebench.settings"
+HOST = "127.0.0.1"
+
+
+def prepare() -> tuple[str, int]:
+    """Fresh bench database: migrate, the test region tree, one category, a resident token."""
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(db["NAME"]) + suffix).unlink(missing_ok=True)
+    else:
+        _recreate_pg(db)
+    call_command("migrate", verbosity=0)
+    from civicgrid.accounts.choices import Role
+    from civicgrid.accounts.services import api_token_create
+    from civicgrid.cases.tests.factories import make_category
+    from civicgrid.core.testing.factories import make_tree, user_with_role
+
+    tree = make_tree()
+    make_category(tree.dept)
+    resident = user_with_role(Role.RESIDENT, tree.street, username="bench_resident")
+    _, raw = api_token_create(user=resident, name="bench")
+    return raw, resident.pk
+
+
+def _recreate_pg(db: dict) -> None:
+    import psycopg
+
+    conninfo = f"host={db['HOST']} port={db['PORT'] or 5432} user={db['USER']} dbname=postgres"
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{db["NAME"]}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{db["NAME"]}"')
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def start_server(port: int, workers: int, threads: int) -> subprocess.Popen:
+    cmd = [
+        str(ROOT / ".venv" / "bin" / "gunicorn"), "civicgrid.wsgi:application",
+        "--bind", f"{HOST}:{port}", "--workers", str(workers), "--threads", str(threads),
+        "--worker-class", "gthread", "--log-level", "warning", "--keep-alive", "30",
+    ]  # fmt: skip
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            socket.create_connection((HOST, port), timeout=0.5).close()
+            return proc
+        except OSError:
+            time.sleep(0.2)
+    proc.terminate()
+    raise SystemExit("gunicorn did not start")
+
+
+def run_clients(port, make_request, clients: int, seconds: float, max_total: int) -> dict:
+    counts, errors = [0] * clients, [0] * clients
+    stop_at = time.perf_counter() + seconds
+    budget = max_total // clients
+
+    def loop(i: int) -> None:
+        conn = http.client.HTTPConnection(HOST, port, timeout=30)
+        while time.perf_counter() < stop_at and counts[i] + errors[i] < budget:
+            method, url, body, headers = make_request()
+            try:
+                conn.request(method, url, body=body, headers=headers)
+                res = conn.getresponse()
+                res.read()
+                ok = res.status in (200, 201)
+            except (OSError, http.client.HTTPException):
+                ok = False
+                conn.close()
+                conn = http.client.HTTPConnection(HOST, port, timeout=30)
+            counts[i] += ok
+            errors[i] += not ok
+        conn.close()
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=loop, args=(i,)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - started
+    return {"ok": sum(counts), "errors": sum(errors), "rps": sum(counts) / elapsed}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--clients", type=int, default=16)
+    ap.add_argument("--seconds", type=float, default=15)
+    ap.add_argument("--max", type=int, default=50_000, help="cap on requests per phase")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=4)
+    args = ap.parse_args()
+    token, user_id = prepare()
+    from django.conf import settings
+
+    engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    port = free_port()
+    server = start_server(port, args.workers, args.threads)
+    auth = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+    def bare():
+        return "POST", f"/bench/bare-insert?u={user_id}", b"", {}
+
+    rng = random.Random(7)
+    texts = ["估衣街井盖缺失", "路灯不亮已三天", "小区门口垃圾堆积", "人行道地砖松动", "广告牌歪斜"]
+
+    def intake():
+        # Spread over the bench tree (4.6 × 4.4 km), as real reports are: all at one point
+        # would make every earlier case a duplicate candidate and bench the dedup scan only.
+        lat, lng = rng.uniform(33.481, 33.519), rng.uniform(119.101, 119.149)
+        body = {"title": "井盖没了", "category": "C0101", "lat": lat, "lng": lng,
+                "description": rng.choice(texts), "idempotency_key": uuid.uuid4().hex}  # fmt: skip
+        return "POST", "/api/v1/cases", json.dumps(body).encode(), auth
+
+    try:
+        run_clients(port, intake, 4, 2, 200)  # warm-up: imports, locate index, connections
+        base = run_clients(port, bare, args.clients, args.seconds, args.max)
+        api = run_clients(port, intake, args.clients, args.seconds, args.max)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    ratio = api["rps"] / base["rps"] if base["rps"] else 0.0
+    print(
+        f"engine={engine} clients={args.clients} gunicorn gthread "
+        f"{args.workers}w×{args.threads}t {args.seconds:.0f}s per phase"
+    )
+    print(f"bare INSERT view : {base['rps']:8.1f} req/s  ({base['ok']} ok, {base['errors']} err)")
+    print(f"API case intake  : {api['rps']:8.1f} req/s  ({api['ok']} ok, {api['errors']} err)")
+    print(f"ratio intake/bare: {ratio:.2f}  (target ≥ 0.50)")
+
+
+if __name__ == "__main__":
+    main()

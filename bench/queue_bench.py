@@ -1,0 +1,149 @@
+"""Centre queue and department workbench API calls with N cases in the database.
+
+    .venv/bin/python bench/queue_bench.py --rows 1000000
+    BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/cg_bench_queue \
+        .venv/bin/python bench/queue_bench.py --rows 1000000
+
+Rows are bulk-generated straight into the bench database (bulk_create in batches, spread
+over the bench tree's unit grids, every status, two years of dates) — the intake path is the
+intake benchmark's business. Then each page's API call (first page, limit 50, plus the
+counts call) is made --calls times in-process through the Django test client as the
+operator / the handler; prints p50/p95 in ms and the queries per call.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ["DJANGO_SETTINGS_MODULE"] = "bench.casebench.settings"
+
+PAGES = [
+    ("operator", "/api/v1/cases/queues/centre"),
+    ("operator", "/api/v1/cases/queues/centre/new?limit=50"),
+    ("operator", "/api/v1/cases/queues/centre/overdue?limit=50"),
+    ("operator", "/api/v1/cases?limit=50"),
+    ("handler", "/api/v1/cases/queues/department"),
+    ("handler", "/api/v1/cases/queues/department/to_sign?limit=50"),
+    ("handler", "/api/v1/cases/queues/department/in_hand?limit=50"),
+]
+
+
+def setup_db():
+    from intake_bench import prepare  # same fresh database + tree + category
+
+    prepare()
+    from civicgrid.accounts.choices import Role
+    from civicgrid.cases.models import Category
+    from civicgrid.core.testing.factories import user_with_role
+    from civicgrid.grids.models import Department, Region
+
+    dept = Department.objects.get(code="cg")
+    street = Region.objects.get(code="320803001")
+    district = Region.objects.get(code="320803")
+    users = {
+        "operator": user_with_role(Role.OPERATOR, street, username="bench_op"),
+        "handler": user_with_role(Role.HANDLER, district, department=dept, username="bench_h"),
+    }
+    return users, Category.objects.get(code="C0101"), dept
+
+
+def generate(rows: int, category, dept, batch: int = 20_000) -> float:
+    from civicgrid.cases.choices import Status
+    from civicgrid.cases.models import Case
+    from civicgrid.grids.models import Region
+
+    units = list(Region.objects.filter(level="unit", path__startswith="320803/320803001/"))
+    statuses = list(Status.values)
+    rng = random.Random(3)
+    now = dt.datetime.now(dt.UTC)
+    started = time.perf_counter()
+    for start in range(0, rows, batch):
+        objs = []
+        for i in range(start, min(rows, start + batch)):
+            status, unit = rng.choice(statuses), units[i % len(units)]
+            created = now - dt.timedelta(minutes=rng.randrange(2 * 365 * 24 * 60))
+            handling = status in (Status.DISPATCHED, Status.SIGNED)
+            objs.append(
+                Case(
+                    number=f"B{i:012d}",
+                    source="resident",
+                    category=category,
+                    title="井盖没了",
+                    unit=unit,
+                    path=unit.path,
+                    located=True,
+                    status=status,
+                    department=dept if handling or status == Status.HANDLED else None,
+                    step="handle" if handling else "",
+                    step_deadline=created + dt.timedelta(days=3) if handling else None,
+                    step_warn_at=created + dt.timedelta(days=2) if handling else None,
+                    duplicate_suspected=status == Status.REPORTED and i % 7 == 0,
+                    created_at=created,
+                    updated_at=created,
+                )  # fmt: skip
+            )
+        Case.objects.bulk_create(objs, batch_size=2000)
+    return time.perf_counter() - started
+
+
+def measure(users, calls: int) -> list[tuple[str, float, float, int]]:
+    from django.conf import settings
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    settings.ALLOWED_HOSTS.append("testserver")
+    clients = {}
+    for name, user in users.items():
+        clients[name] = Client()
+        clients[name].force_login(user)
+    out = []
+    for who, url in PAGES:
+        client = clients[who]
+        assert client.get(url).status_code == 200, url  # warm
+        times = []
+        for _ in range(calls):
+            t = time.perf_counter()
+            with CaptureQueriesContext(connection) as ctx:
+                res = client.get(url)
+            times.append((time.perf_counter() - t) * 1000)
+            assert res.status_code == 200, res.content[:200]
+        p95 = statistics.quantiles(times, n=20)[-1]
+        out.append((url, statistics.median(times), p95, len(ctx.captured_queries)))
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument("--calls", type=int, default=30)
+    args = ap.parse_args()
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.db import connection
+
+    users, category, dept = setup_db()
+    took = generate(args.rows, category, dept)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute("ANALYZE")
+    engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    print(f"engine={engine} rows={args.rows:,} generated in {took:.0f}s; {args.calls} calls/page")
+    print(f"{'page':58} {'p50 ms':>8} {'p95 ms':>8} {'queries':>8}")
+    for url, p50, p95, queries in measure(users, args.calls):
+        print(f"{url:58} {p50:8.1f} {p95:8.1f} {queries:8d}")
+
+
+if __name__ == "__main__":
+    main()
