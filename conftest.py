@@ -13,6 +13,16 @@ def _test_settings(settings):
     }
 
 
+@pytest.fixture(autouse=True)
+def _fresh_locator():
+    """Rolled-back tests repeat geo-index versions; never let one test see another's index."""
+    from civicgrid.grids.locator import locator_reset
+
+    locator_reset()
+    yield
+    locator_reset()
+
+
 @pytest.fixture
 def tree(db):
     from civicgrid.core.testing.factories import make_tree

@@ -22,7 +22,7 @@ CODE_LENGTH = {
     Level.GRID: 14,
     Level.UNIT: 14,
 }
-_DIGITS = re.compile(r"^\d+$")
+_DIGITS = re.compile(r"[0-9]+")  # ASCII only: \d would accept full-width digits
 
 
 class CodeError(ValueError):
@@ -57,7 +57,7 @@ def community_prefix(parent_code: str, level: str) -> str:
 def validate_code(*, code: str, level: str, parent_code: str | None) -> None:
     """Raise CodeError when `code` is not a valid code of `level` under `parent_code`."""
     expected = CODE_LENGTH[Level(level)]
-    if not _DIGITS.match(code or ""):
+    if not _DIGITS.fullmatch(code or ""):
         raise CodeError(f"编码只能由数字组成,收到“{code}”")
     if len(code) != expected:
         raise CodeError(f"{Level(level).label}编码应为{expected}位,收到{len(code)}位")

@@ -9,11 +9,13 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import shapely
 from shapely.geometry import MultiPolygon, Polygon, shape
 from shapely.validation import explain_validity
 
 MAX_VERTICES = 20_000
+MIN_AREA_M2 = 1.0
 M_PER_DEG_LAT = 110_574.0
 M_PER_DEG_LNG_EQUATOR = 111_320.0
 
@@ -36,7 +38,7 @@ def area_m2(geom) -> float:
     return geom.area * scale
 
 
-def _where(geom) -> dict[str, float]:
+def where(geom) -> dict[str, float]:
     p = geom.representative_point() if not geom.is_empty else None
     return {"lat": round(p.y, 6), "lng": round(p.x, 6)} if p is not None else {}
 
@@ -51,6 +53,7 @@ def _translate_validity(reason: str) -> str:
         "Interior is disconnected": "内部不连通",
         "Duplicate Rings": "重复的环",
     }
+    reason = reason.replace(" in geometry component", "")
     for en, zh in kinds.items():
         if reason.startswith(en):
             return reason.replace(en, zh, 1)
@@ -82,9 +85,10 @@ def _check_parsed(geom) -> Polygon | MultiPolygon:
         raise BoundaryError("边界为空", "empty_boundary")
     if shapely.get_num_coordinates(geom) > MAX_VERTICES:
         raise BoundaryError(f"边界顶点过多(上限 {MAX_VERTICES})", "too_many_vertices")
-    minx, miny, maxx, maxy = geom.bounds
-    if not all(math.isfinite(v) for v in (minx, miny, maxx, maxy)):
+    # GEOS bounds skip NaN, so look at every coordinate, not just the envelope.
+    if not np.isfinite(shapely.get_coordinates(geom)).all():
         raise BoundaryError("坐标含非数字值", "invalid_coordinates")
+    minx, miny, maxx, maxy = geom.bounds
     if minx < -180 or maxx > 180 or miny < -90 or maxy > 90:
         raise BoundaryError("坐标超出经纬度范围(经度±180,纬度±90)", "coordinates_out_of_range")
     if shapely.has_z(geom):
@@ -99,8 +103,8 @@ def _check_parsed(geom) -> Polygon | MultiPolygon:
             except ValueError:
                 loc = {}
         raise BoundaryError(_translate_validity(reason), "invalid_ring", loc)
-    if area_m2(geom) <= 0:
-        raise BoundaryError("边界面积为零", "zero_area")
+    if area_m2(geom) < MIN_AREA_M2:  # collinear rings pass is_valid with float-noise area
+        raise BoundaryError(f"边界面积为零或过小(不足 {MIN_AREA_M2:g} 平方米)", "zero_area")
     return geom
 
 
@@ -109,7 +113,8 @@ def check_inside_parent(geom, parent_geom, *, tolerance_m2: float, parent_name: 
     if area_m2(outside) > tolerance_m2:
         raise BoundaryError(
             f"边界超出上级“{parent_name}”约 {area_m2(outside):.0f} 平方米",
-            "outside_parent", _where(outside),
+            "outside_parent",
+            where(outside),
         )
 
 
@@ -123,13 +128,14 @@ def check_no_overlap(geom, siblings: list[tuple[str, Any]], *, tolerance_m2: flo
         if area_m2(overlap) > tolerance_m2:
             raise BoundaryError(
                 f"与同级“{name}”重叠约 {area_m2(overlap):.0f} 平方米",
-                "overlaps_sibling", _where(overlap),
+                "overlaps_sibling",
+                where(overlap),
             )
 
 
 def coverage_gap(geom, children: list[Any]) -> tuple[float, dict[str, float]]:
     """Area (m²) of `geom` not covered by `children`, and a point inside the gap."""
     if not children:
-        return area_m2(geom), _where(geom)
+        return area_m2(geom), where(geom)
     gap = geom.difference(shapely.union_all(children))
-    return area_m2(gap), _where(gap) if not gap.is_empty else {}
+    return area_m2(gap), where(gap) if not gap.is_empty else {}

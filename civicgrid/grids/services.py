@@ -38,7 +38,9 @@ def _check_level_and_code(*, level: str, code: str, parent: Region | None, grid_
     if parent is None and level != Level.DISTRICT and level != Level.STREET:
         raise ValidationError({"parent": f"{Level(level).label}必须有上级区域"})
     if parent is not None and CHILD_LEVEL.get(parent.level) != level:
-        raise ValidationError({"parent": f"{parent.get_level_display()}下不能直接建{Level(level).label}"})
+        raise ValidationError(
+            {"parent": f"{parent.get_level_display()}下不能直接建{Level(level).label}"}
+        )
     if grid_type and grid_type not in GridType.values:
         raise ValidationError({"grid_type": "未知网格类型"})
     if level == Level.GRID and not grid_type:
@@ -62,13 +64,27 @@ def _validated_geometry(*, region: Region, boundary: Any):
     tol = settings.GRID_BOUNDARY_TOLERANCE_M2
     parent = region.parent
     if parent is not None and parent.boundary_wkb:
-        geometry.check_inside_parent(geom, parent.geometry, tolerance_m2=tol, parent_name=parent.name)
+        geometry.check_inside_parent(
+            geom, parent.geometry, tolerance_m2=tol, parent_name=parent.name
+        )
     siblings = Region.objects.filter(parent=region.parent, level=region.level)
     siblings = siblings.exclude(pk=region.pk).exclude(boundary_wkb=None)
-    geometry.check_no_overlap(
-        geom, [(s.name, s.geometry) for s in siblings], tolerance_m2=tol
-    )
+    geometry.check_no_overlap(geom, [(s.name, s.geometry) for s in siblings], tolerance_m2=tol)
+    if region.pk is not None:
+        _check_children_inside(region=region, geom=geom, tolerance_m2=tol)
     return geom
+
+
+def _check_children_inside(*, region: Region, geom, tolerance_m2: float) -> None:
+    """A redrawn boundary must still hold every child it had, or the tree would be inconsistent."""
+    for child in region.children.exclude(boundary_wkb=None):
+        outside = child.geometry.difference(geom)
+        if geometry.area_m2(outside) > tolerance_m2:
+            raise geometry.BoundaryError(
+                f"新边界未包含下级“{child.name}”约 {geometry.area_m2(outside):.0f} 平方米",
+                "child_outside",
+                geometry.where(outside),
+            )
 
 
 def _apply_geometry(region: Region, geom) -> None:
@@ -82,7 +98,12 @@ def _apply_geometry(region: Region, geom) -> None:
 
 @transaction.atomic
 def region_create(
-    *, name: str, level: str, code: str, parent: Region | None = None, grid_type: str = "",
+    *,
+    name: str,
+    level: str,
+    code: str,
+    parent: Region | None = None,
+    grid_type: str = "",
     boundary: Any = None,
 ) -> Region:
     name = (name or "").strip()
@@ -117,8 +138,13 @@ def region_set_boundary(*, region: Region, boundary: Any) -> Region:
 
 
 @transaction.atomic
-def region_update(*, region: Region, name: str | None = None, grid_type: str | None = None,
-                  is_active: bool | None = None) -> Region:
+def region_update(
+    *,
+    region: Region,
+    name: str | None = None,
+    grid_type: str | None = None,
+    is_active: bool | None = None,
+) -> Region:
     """Rename or re-type a region. Codes are stable (DESIGN.md §3) and not changed here."""
     before = snapshot(region, REGION_FIELDS)
     if name is not None:
@@ -127,33 +153,43 @@ def region_update(*, region: Region, name: str | None = None, grid_type: str | N
             raise ValidationError({"name": "名称必填,且不超过100个字符"})
         region.name = name
     if grid_type is not None:
-        _check_level_and_code(level=region.level, code=region.code, parent=region.parent,
-                              grid_type=grid_type)
+        _check_level_and_code(
+            level=region.level, code=region.code, parent=region.parent, grid_type=grid_type
+        )
         region.grid_type = grid_type
     if is_active is not None:
         region.is_active = is_active
-    region.save()
     changes = diff(before, snapshot(region, REGION_FIELDS))
+    if region.level == Level.UNIT and {"name", "is_active"} & changes.keys():
+        # The locate index answers unit names and skips inactive units: tell every process.
+        region.geo_version = _bump_geo_version()
+    region.save()
     if changes:
         audit_record(action=AuditAction.CHANGE, obj=region, changes=changes)
     return region
 
 
 @transaction.atomic
-def department_create(*, name: str, code: str, region: Region, phone: str = "",
-                      description: str = "") -> Department:
+def department_create(
+    *, name: str, code: str, region: Region, phone: str = "", description: str = ""
+) -> Department:
     if Department.objects.filter(code=code).exists():
         raise ValidationError({"code": f"部门代码 {code} 已存在"})
-    dept = Department(name=name.strip(), code=code, region=region, phone=phone,
-                      description=description)
+    dept = Department(
+        name=name.strip(), code=code, region=region, phone=phone, description=description
+    )
     dept.full_clean()
     dept.save()
-    audit_record(action=AuditAction.CREATE, obj=dept, changes=snapshot(dept, ("name", "code", "region")))
+    audit_record(
+        action=AuditAction.CREATE, obj=dept, changes=snapshot(dept, ("name", "code", "region"))
+    )
     return dept
 
 
 @transaction.atomic
-def grid_post_assign(*, grid: Region, role: str, user, department: Department | None = None) -> GridPost:
+def grid_post_assign(
+    *, grid: Region, role: str, user, department: Department | None = None
+) -> GridPost:
     """Put `user` in a post of `grid` and give them the matching scoped role."""
     if grid.level != Level.GRID:
         raise ValidationError({"grid": "岗位只能设在网格上"})
@@ -161,17 +197,24 @@ def grid_post_assign(*, grid: Region, role: str, user, department: Department | 
         raise ValidationError({"role": "未知岗位"})
     if role == PostRole.FUNCTIONAL and department is None:
         raise ValidationError({"department": "职能网格员必须属于一个部门"})
-    if role in SINGLE_POSTS and GridPost.objects.filter(grid=grid, role=role, is_active=True).exists():
+    if (
+        role in SINGLE_POSTS
+        and GridPost.objects.filter(grid=grid, role=role, is_active=True).exists()
+    ):
         raise ValidationError({"role": f"该网格已有{PostRole(role).label},请先免去原任"})
     try:
         with transaction.atomic():
             post = GridPost.objects.create(grid=grid, role=role, user=user, department=department)
     except IntegrityError as exc:
         raise ValidationError({"role": "该人员已在此岗位,或该岗位已有人"}) from exc
-    account_services.role_assign(user=user, role=POST_TO_ROLE[role], region=grid,
-                                 department=department)
-    audit_record(action=AuditAction.CREATE, obj=post,
-                 changes={"grid": grid.code, "role": role, "user": user.pk})
+    account_services.role_assign(
+        user=user, role=POST_TO_ROLE[role], region=grid, department=department
+    )
+    audit_record(
+        action=AuditAction.CREATE,
+        obj=post,
+        changes={"grid": grid.code, "role": role, "user": user.pk},
+    )
     return post
 
 

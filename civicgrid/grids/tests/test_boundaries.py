@@ -226,3 +226,13 @@ def test_feature_and_text_and_z_are_accepted(tree):
     assert not unit.geometry.has_z
     assert unit.geo_version == version + 1 == GeoIndexState.objects.get(pk=1).version
     assert AuditLog.objects.filter(object_id=str(unit.pk), action="create").count() == 1
+
+
+def test_redrawn_grid_must_still_hold_its_units(tree):
+    from civicgrid.core.testing.factories import rect
+    from civicgrid.grids.geometry import BoundaryError
+    from civicgrid.grids.services import region_set_boundary
+
+    with pytest.raises(BoundaryError) as exc:
+        region_set_boundary(region=tree.grid_a, boundary=rect(119.10, 33.48, 119.125, 33.50))
+    assert exc.value.code == "child_outside" and "估衣街2单元" in exc.value.message
