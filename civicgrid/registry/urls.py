@@ -25,5 +25,6 @@ urlpatterns = [
     path("import/<int:pk>/", views_import.import_job, name="import_job"),
     path("import/<int:pk>/progress/", views_import.import_progress, name="import_progress"),
     path("import/<int:pk>/start/", views_import.import_start, name="import_start"),
+    path("import/<int:pk>/cancel/", views_import.import_cancel, name="import_cancel"),
     path("import/<int:pk>/errors/", views_import.import_errors, name="import_errors"),
 ]

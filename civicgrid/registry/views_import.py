@@ -27,6 +27,7 @@ from civicgrid.core.audit import audit_record
 from civicgrid.core.imports import ImportFileError, all_kinds, export_xlsx, get_kind
 from civicgrid.core.imports.services import (
     ImportJobConflict,
+    import_job_cancel,
     import_job_create,
     import_job_dry_run,
     import_job_resume,
@@ -158,6 +159,21 @@ def import_start(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, "该导入任务当前状态不能开始或续传")
     else:
         messages.success(request, "已开始导入，可以关闭本页，稍后回来查看进度")
+    return redirect("registry:import_job", pk=job.pk)
+
+
+@login_required
+@require_POST
+def import_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    """Stop a job that has not finished: batches already committed stay imported (they
+    are whole rows), the batch in flight is rolled back, and the job cannot be resumed."""
+    job = _job(request, pk)
+    try:
+        import_job_cancel(job=job)
+    except ImportJobConflict:
+        messages.error(request, "该导入任务已结束，不能取消")
+    else:
+        messages.success(request, "已取消导入；已导入的批次保留，未导入的行不会再导入")
     return redirect("registry:import_job", pk=job.pk)
 
 

@@ -116,3 +116,41 @@ def test_outsider_cannot_see_another_users_job(client, worker_a, unit_a, media, 
     for name in ("import_job", "import_progress", "import_errors"):
         assert client.get(reverse(f"registry:{name}", args=[job.pk])).status_code == 404
     assert client.post(reverse("registry:import_start", args=[job.pk])).status_code == 404
+
+
+def test_cancel_stops_a_job_and_only_its_owner_may(client, worker_a, unit_a, media, tree):
+    from civicgrid.accounts.choices import Role
+
+    client.force_login(worker_a)
+    _post(client, "p.csv", f"姓名,身份证号,网格编码\n张三,{make_id()},{unit_a.code}\n".encode())
+    job = ImportJob.objects.get()
+    page = client.get(reverse("registry:import_job", args=[job.pk])).content.decode()
+    assert 'id="cancel-import"' in page
+    cancel = reverse("registry:import_cancel", args=[job.pk])
+    assert client.get(cancel).status_code == 405
+    client.force_login(staff(Role.GRID_WORKER, tree.grid_a))
+    assert client.post(cancel).status_code == 404
+    client.force_login(worker_a)
+    response = client.post(cancel, follow=True)
+    job.refresh_from_db()
+    assert job.status == "cancelled" and job.finished_at is not None
+    page = response.content.decode()
+    assert "已取消导入" in page and 'id="cancel-import"' not in page and "开始导入" not in page
+    again = client.post(cancel, follow=True).content.decode()
+    assert "已结束，不能取消" in again
+    start = client.post(reverse("registry:import_start", args=[job.pk]), follow=True)
+    assert "不能开始" in start.content.decode() and not Person.objects.exists()
+
+
+def test_cancel_while_running_stops_the_background_run(client, worker_a, unit_a, media):
+    from civicgrid.core.imports.services import import_job_execute
+
+    client.force_login(worker_a)
+    _post(client, "p.csv", f"姓名,身份证号,网格编码\n张三,{make_id()},{unit_a.code}\n".encode())
+    job = ImportJob.objects.get()
+    ImportJob.objects.filter(pk=job.pk).update(status="running")
+    client.post(reverse("registry:import_cancel", args=[job.pk]))
+    import_job_execute(job.pk)
+    job.refresh_from_db()
+    assert job.status == "cancelled" and job.processed_rows == 0
+    assert not Person.objects.exists()
