@@ -152,8 +152,12 @@ def duplicates_record(case: Case) -> list[int]:
     DuplicateCandidate.objects.bulk_create(
         [
             DuplicateCandidate(
-                case=case, candidate_id=m.candidate_id, score=m.score,
-                similarity=m.similarity, distance_m=m.distance_m, created_at=now,
+                case=case,
+                candidate_id=m.candidate_id,
+                score=m.score,
+                similarity=m.similarity,
+                distance_m=m.distance_m,
+                created_at=now,
             )  # fmt: skip
             for m in matches
         ],
@@ -190,7 +194,7 @@ def case_duplicates(*, user, case: Case) -> list[Suspect]:
 
 
 def case_duplicates_dismiss(*, case: Case, actor, reason: str = "") -> Case:
-    """"不是重复": the operator clears the flag; the links stay as history, marked dismissed."""
+    """The operator says "不是重复": the flag is cleared, the links stay as history."""
     require_visible(actor, case)
     if not is_centre(scope_of(actor), case):
         raise PermissionDenied("只有负责该区域的指挥中心人员可以执行此操作")
