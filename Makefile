@@ -33,6 +33,7 @@ demo: migrate
 	DEBUG=1 $(PYTHON) manage.py holidays_sync
 	DEBUG=1 $(PYTHON) manage.py seed_categories
 	DEBUG=1 $(PYTHON) manage.py seed_registry_demo
+	DEBUG=1 $(PYTHON) manage.py seed_cases_demo
 
 # Server and background worker together; Ctrl-C stops both.
 run: demo
