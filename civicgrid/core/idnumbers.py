@@ -67,8 +67,10 @@ def _clean_text(value: object, empty_code: str, number_code: str) -> str:
         raise IdNumberError(empty_code)
     if isinstance(value, (bool, float, Decimal)):
         raise IdNumberError(number_code)
-    text = unicodedata.normalize("NFKC", str(value))
-    text = re.sub(r"\s+", "", text).upper()
+    text = str(value)
+    if not (text.isascii() and text.isalnum()):  # plain ASCII letters/digits: NFKC is a no-op
+        text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+    text = text.upper()
     if not text:
         raise IdNumberError(empty_code)
     return text
@@ -90,8 +92,10 @@ def parse_resident_id(value: object, *, today: dt.date | None = None) -> Residen
     """Normalise and validate; return the number with the birth date and sex it encodes."""
     number = normalise_resident_id(value)
     try:
-        birth = ric.get_birth_date(number)
-    except StdnumError as exc:
+        # What stdnum's ric.get_birth_date does, minus its re-cleaning of the already
+        # normalised number (a third of the validation time in a large import).
+        birth = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError as exc:
         raise IdNumberError("id_birth_date") from exc
     if birth < EARLIEST_BIRTH or birth > (today or dt.date.today()):
         raise IdNumberError("id_birth_date")

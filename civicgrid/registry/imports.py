@@ -149,6 +149,7 @@ class PersonKind(PlacementMixin, RegistryKind):
         super().__init__(actor=actor)
         self.new_rooms: dict[tuple, Room] = {}
         self.new_households: dict[str, Household] = {}
+        self.batch_bidx: dict[Hashable, str] = {}
 
     def key_column(self) -> str:
         return "身份证号"
@@ -215,6 +216,8 @@ class PersonKind(PlacementMixin, RegistryKind):
 
     def lookup_existing(self, keys: Iterable[Hashable]) -> dict[Hashable, Any]:
         index = {crypto.blind_index(str(k), purpose=ID_PURPOSE): k for k in keys}
+        # Kept for this batch's inserts (_new), so each ID's HMAC is computed once.
+        self.batch_bidx = {k: bidx for bidx, k in index.items()}
         people = Person.objects.filter(id_number_bidx__in=list(index))
         return {index[p.id_number_bidx]: p for p in people}
 
@@ -279,7 +282,9 @@ class PersonKind(PlacementMixin, RegistryKind):
             sex=c["sex"], birth_date=c["birth_date"],
         )  # fmt: skip
         person.id_number_enc = crypto.encrypt(c["id_number"], purpose=ID_PURPOSE)
-        person.id_number_bidx = crypto.blind_index(c["id_number"], purpose=ID_PURPOSE)
+        person.id_number_bidx = self.batch_bidx.get(c["id_number"]) or crypto.blind_index(
+            c["id_number"], purpose=ID_PURPOSE
+        )
         phone = c.get("phone") or ""
         person.phone_enc = crypto.encrypt(phone, purpose=PHONE_PURPOSE)
         person.phone_bidx = services.phone_index(phone)

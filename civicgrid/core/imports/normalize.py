@@ -38,11 +38,22 @@ def clean_text(value: Any) -> str:
         return str(int(value))
     if isinstance(value, datetime):
         return value.isoformat(sep=" ")
-    return _SPACES.sub(" ", str(value)).strip()
+    text = str(value)
+    if text.isprintable():
+        # Fast path (most cells): printable text holds no space-like character but the ASCII
+        # space, so str.split() collapses exactly what _SPACES would; 3x cheaper than re.sub.
+        return text if " " not in text else " ".join(text.split())
+    return _SPACES.sub(" ", text).strip()
 
 
 def is_blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not _SPACES.sub("", value))
+    if value is None:
+        return True
+    if not isinstance(value, str):
+        return False
+    if value.isprintable():  # only ASCII spaces can be blank here (see clean_text)
+        return not value.strip(" ")
+    return not _SPACES.sub("", value)
 
 
 def id_text(value: Any) -> str:
@@ -55,7 +66,8 @@ def id_text(value: Any) -> str:
         raise CellError(ID_MANGLED, "编号不能是是/否值")
     if isinstance(value, int | float):
         return _number_id(value)
-    text = _SPACES.sub("", str(value or ""))
+    text = str(value or "")
+    text = text.replace(" ", "") if text.isprintable() else _SPACES.sub("", text)
     if _SCI.match(text):
         raise CellError(ID_MANGLED, _mangled_message(text))
     if text.endswith(".0") and text[:-2].isdigit():
