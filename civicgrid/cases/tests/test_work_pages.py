@@ -148,7 +148,7 @@ def test_panel_shows_limit_proposal_map_staff_and_timeline(tree, actors, categor
     client = client_as(actors.operator)
     body = client.get(f"/cases/{case.pk}/panel/", **HX).content.decode()
     assert "处置时限" in body and "3 个工作日" in body and "data-proposed>城管局" in body
-    assert 'class="cw-map' in body and "data-boundary=" in body and 'data-action="report"' in body
+    assert 'class="cw-map' in body and "data-boundary=" in body and 'data-event="report"' in body
     assert 'data-action="accept"' in body and 'data-action="sign"' not in body
     plain = client.get(f"/cases/{case.pk}/panel/")
     assert plain.status_code == 302 and plain["Location"] == f"/cases/{case.pk}/"

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET
 from civicgrid.accounts.choices import Role
 from civicgrid.accounts.scope import scope_of
 from civicgrid.grids import selectors as grid_selectors
-from civicgrid.grids.choices import Level
+from civicgrid.grids.choices import Level, PostRole
 
 from .. import selectors
 from ..choices import Action, LimitType, Status, Step
@@ -32,6 +32,7 @@ from ..workflow import TRANSITIONS, allowed_actions
 
 PAGE_SIZE = 30
 CENTRE_VIEW_ROLES = frozenset(CENTRE_ROLES | {Role.LEADER, Role.ADMIN})
+POST_ORDER = {role: n for n, role in enumerate(PostRole.values)}  # 1+1+1+N order
 
 
 # --- roles -----------------------------------------------------------------------------------
@@ -151,7 +152,8 @@ def panel_context(request: HttpRequest, case: Case, **extra) -> dict:
     user = request.user
     actions = available_actions(user, case)
     grid = _grid_of(case)
-    posts = list(grid_selectors.grid_post_list(user=user, grid=grid)) if grid else []
+    posts = grid_selectors.grid_post_list(user=user, grid=grid) if grid else []
+    posts = sorted(posts, key=lambda p: (POST_ORDER.get(p.role, 99), p.pk))
     ctx = {
         "case": case,
         "actions": actions,

@@ -12,10 +12,23 @@
     }
   });
 
+  // A new panel starts at its top, where the result message of the last action is.
+  document.addEventListener("htmx:afterSwap", function (e) {
+    if (e.detail.target && e.detail.target.id === "case-panel") {
+      e.detail.target.scrollTop = 0;
+      var top = e.detail.target.getBoundingClientRect().top;
+      if (top < 0) { window.scrollBy(0, top - 8); }
+    }
+  });
+
   function drawMap(el) {
     if (!window.L || el.dataset.ready) { return; }
     el.dataset.ready = "1";
-    var map = L.map(el, { attributionControl: false, zoomControl: true, scrollWheelZoom: false });
+    var map = L.map(el, {
+      attributionControl: false, scrollWheelZoom: false,
+      zoomAnimation: false, fadeAnimation: false, markerZoomAnimation: false
+    });
+    map.setView([33.5, 119.14], 13);  // vector layers need a view before they are added
     if (el.dataset.tileUrl) {
       L.tileLayer(el.dataset.tileUrl, { maxZoom: 19 }).addTo(map);
     }
@@ -31,11 +44,17 @@
       L.circleMarker(at, { radius: 8, color: "#d6336c", weight: 3, fillOpacity: 0.9 }).addTo(map);
       bounds = bounds ? bounds.extend(at) : L.latLngBounds(at, at);
     }
-    if (bounds) {
-      map.fitBounds(bounds.pad(0.15), { maxZoom: 17 });
-    } else {
-      map.setView([33.5, 119.14], 13);
+    // The panel may still be settling when this runs: size the map once it has its box.
+    function fit() {
+      map.invalidateSize();
+      if (bounds) {
+        map.fitBounds(bounds.pad(0.15), { maxZoom: 17 });
+      } else {
+        map.setView([33.5, 119.14], 13);
+      }
     }
+    fit();
+    window.setTimeout(fit, 60);
   }
 
   function init(root) {
