@@ -41,6 +41,9 @@ DEBUG = env_bool("DEBUG", False)
 # Database triggers that make the audit log append-only. Test runs leave them out because
 # Django's test flush deletes every row; the audit tests install them explicitly.
 AUDIT_DB_TRIGGERS = env_bool("AUDIT_DB_TRIGGERS", "pytest" not in sys.modules)
+# Independent audit hash chains (core/audit.py): audited writes about objects that hash to
+# different chains never wait for each other. Changing it later is safe (old rows keep theirs).
+AUDIT_CHAINS = int(os.environ.get("AUDIT_CHAINS", "16"))
 SECRET_KEY = _secret_key()
 
 

@@ -1,21 +1,54 @@
-"""Writing and verifying the audit chain. Services call `audit_record`; nothing else writes."""
+"""Writing and verifying the audit chains. Services call `audit_record`; nothing else writes.
+
+Design: the log is AUDIT_CHAINS (default 16) independent hash chains, not one.
+
+* Each row belongs to chain `crc32(object_type + ":" + object_id) % AUDIT_CHAINS + 1`, so all
+  rows about one object sit in one chain, in order. `hash` = SHA-256 over the previous
+  row's hash *in the same chain* and the row's canonical content, which includes its chain
+  and its position there (`chain_seq`, 1, 2, 3 … without gaps).
+* Each chain has its own head row (`AuditChainHead`, id = chain number) holding its last
+  position and hash. An append locks that row (SELECT … FOR UPDATE) until the caller's
+  transaction commits, so appends to one chain are serialised and never fork.
+* `audit_verify_chain` walks every chain: a changed row no longer matches its hash, a row
+  deleted in the middle leaves a gap in `chain_seq` and a broken link, and deleting the
+  newest rows of a chain leaves its head pointing past the last row.
+
+Why several chains: the head lock is held until commit, and every audited write of the
+platform takes it. With one chain, intakes, transitions and imports from every user waited
+for each other on that row (PostgreSQL, 16 concurrent intakes: docs/BENCHMARKS.md). With K
+chains two writes wait only when their objects hash to the same chain. Tamper evidence is
+per chain; that is as strong as one chain, since a forger able to rewrite hashes could
+rewrite one chain's tail as easily as a single chain's. The global `seq` is now a plain
+auto-increment (ordering across chains, gaps possible on rollback); it is not hashed.
+
+Rows written before chains existed (`chain_seq` NULL) form the start of chain 1 and are
+verified with their original content (which hashed `seq`, contiguous from 1).
+"""
 
 import hashlib
 import json
-from collections.abc import Iterable
+import zlib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import models, transaction
 
 from .context import current_actor, current_request_id
 from .models import AuditChainHead, AuditLog
 
 GENESIS = "0" * 64
-HASHED_FIELDS = (
+LEGACY_CHAIN = 1
+# Content hashed for rows written before chains (chain_seq NULL), in that format.
+LEGACY_FIELDS = (
     "seq", "created_at", "actor_id", "actor_label", "action", "object_type", "object_id",
     "object_repr", "changes", "request_id",
+)  # fmt: skip
+HASHED_FIELDS = (
+    "chain", "chain_seq", "created_at", "actor_id", "actor_label", "action", "object_type",
+    "object_id", "object_repr", "changes", "request_id",
 )  # fmt: skip
 
 
@@ -28,6 +61,15 @@ def row_hash(prev_hash: str, fields: dict[str, Any]) -> str:
     created = payload["created_at"]
     payload["created_at"] = created.astimezone(UTC).isoformat(timespec="microseconds")
     return hashlib.sha256((prev_hash + _canonical(payload)).encode()).hexdigest()
+
+
+def chain_count() -> int:
+    return max(1, int(getattr(settings, "AUDIT_CHAINS", 16)))
+
+
+def chain_for(object_type: str, object_id: str) -> int:
+    """The chain of an object: stable across processes and restarts (crc32, not hash())."""
+    return zlib.crc32(f"{object_type}:{object_id}".encode()) % chain_count() + 1
 
 
 def snapshot(obj: models.Model, fields: Iterable[str]) -> dict[str, Any]:
@@ -54,16 +96,19 @@ def audit_record(
     changes: dict[str, Any] | None = None,
     actor: Any = None,
 ) -> AuditLog:
-    """Append one row to the chain, inside the caller's transaction."""
+    """Append one row to its object's chain, inside the caller's transaction. Callers should
+    audit last in their transaction: the chain's head stays locked until commit."""
     actor = actor if actor is not None else current_actor()
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)
         object_repr = object_repr or str(obj)[:200]
-    with transaction.atomic():
-        head = _locked_head()
+    chain = chain_for(object_type, object_id)
+    with transaction.atomic(savepoint=False):
+        last_seq, last_hash = _locked_head(chain)
         fields = {
-            "seq": head.last_seq + 1,
+            "chain": chain,
+            "chain_seq": last_seq + 1,
             "created_at": datetime.now(UTC),
             "actor_id": getattr(actor, "pk", None),
             "actor_label": (actor.get_username() if actor is not None else "system")[:150],
@@ -74,43 +119,78 @@ def audit_record(
             "changes": json.loads(_canonical(changes or {})),
             "request_id": current_request_id(),
         }
-        digest = row_hash(head.last_hash, fields)
-        row = AuditLog.objects.create(prev_hash=head.last_hash, hash=digest, **fields)
-        AuditChainHead.objects.filter(pk=1).update(last_seq=row.seq, last_hash=digest)
+        digest = row_hash(last_hash, fields)
+        row = AuditLog.objects.create(prev_hash=last_hash, hash=digest, **fields)
+        AuditChainHead.objects.filter(pk=chain).update(last_seq=last_seq + 1, last_hash=digest)
     return row
 
 
-def _locked_head() -> AuditChainHead:
-    head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
-    if head is None:
-        AuditChainHead.objects.get_or_create(pk=1)
-        head = AuditChainHead.objects.select_for_update().get(pk=1)
-    return head
+def _locked_head(chain: int) -> tuple[int, str]:
+    """(last position, last hash) of the chain, its head row locked until commit."""
+    heads = AuditChainHead.objects.select_for_update().filter(pk=chain)
+    row = heads.values_list("last_seq", "last_hash").first()
+    if row is None:
+        AuditChainHead.objects.get_or_create(pk=chain)
+        row = heads.values_list("last_seq", "last_hash").get()
+    return row
 
 
 @dataclass
 class ChainProblem:
     seq: int
     problem: str
+    chain: int = LEGACY_CHAIN
 
 
 def audit_verify_chain(batch: int = 5000) -> tuple[int, list[ChainProblem]]:
-    """Walk the chain in order; return (rows checked, problems found)."""
+    """Walk every chain in order; return (rows checked, problems found)."""
+    heads = {h.pk: h for h in AuditChainHead.objects.all()}
+    chains = set(AuditLog.objects.order_by().values_list("chain", flat=True).distinct())
+    checked, problems = 0, []
+    for chain in sorted(chains | set(heads)):
+        rows, found = _verify_one(chain, heads.get(chain), batch)
+        checked += rows
+        problems.extend(found)
+    return checked, problems
+
+
+def _rows_of(chain: int, batch: int) -> Iterator[dict[str, Any]]:
+    """Legacy rows (only ever in chain 1) by seq, then the chain's rows by position."""
+    fields = set(HASHED_FIELDS) | set(LEGACY_FIELDS) | {"prev_hash", "hash"}
+    rows = AuditLog.objects.filter(chain=chain)
+    legacy = rows.filter(chain_seq__isnull=True).order_by("seq").values(*fields)
+    chained = rows.filter(chain_seq__isnull=False).order_by("chain_seq").values(*fields)
+    yield from legacy.iterator(chunk_size=batch)
+    yield from chained.iterator(chunk_size=batch)
+
+
+def _verify_one(
+    chain: int, head: AuditChainHead | None, batch: int
+) -> tuple[int, list[ChainProblem]]:
+    """One chain: positions without gaps, each link to the row before, each row's hash."""
     problems: list[ChainProblem] = []
-    prev_hash, expected_seq, checked = GENESIS, 1, 0
-    qs = AuditLog.objects.order_by("seq").values(*HASHED_FIELDS, "prev_hash", "hash")
-    for row in qs.iterator(chunk_size=batch):
-        if row["seq"] != expected_seq:
+    prev_hash, expected, checked = GENESIS, 1, 0
+    for row in _rows_of(chain, batch):
+        legacy = row["chain_seq"] is None
+        position = row["seq"] if legacy else row["chain_seq"]
+        if position != expected:
             problems.append(
-                ChainProblem(expected_seq, f"rows {expected_seq}..{row['seq'] - 1} missing")
+                ChainProblem(
+                    row["seq"], f"chain {chain}: rows {expected}..{position - 1} missing", chain
+                )
             )
         if row["prev_hash"] != prev_hash:
-            problems.append(ChainProblem(row["seq"], "link to previous row broken"))
-        fields = {k: row[k] for k in HASHED_FIELDS}
-        if row_hash(row["prev_hash"], fields) != row["hash"]:
-            problems.append(ChainProblem(row["seq"], "content does not match its hash"))
-        prev_hash, expected_seq, checked = row["hash"], row["seq"] + 1, checked + 1
-    head = AuditChainHead.objects.filter(pk=1).first()
-    if head is not None and (head.last_seq != expected_seq - 1 or head.last_hash != prev_hash):
-        problems.append(ChainProblem(head.last_seq, "newest rows missing (chain head differs)"))
+            problems.append(ChainProblem(row["seq"], f"chain {chain}: link broken", chain))
+        content = {k: row[k] for k in (LEGACY_FIELDS if legacy else HASHED_FIELDS)}
+        if row_hash(row["prev_hash"], content) != row["hash"]:
+            problems.append(
+                ChainProblem(row["seq"], f"chain {chain}: content does not match its hash", chain)
+            )
+        prev_hash, expected, checked = row["hash"], position + 1, checked + 1
+    if head is None:
+        if checked:
+            problems.append(ChainProblem(0, f"chain {chain}: head row missing", chain))
+    elif head.last_seq != expected - 1 or head.last_hash != prev_hash:
+        message = f"chain {chain}: newest rows missing (head at {head.last_seq})"
+        problems.append(ChainProblem(head.last_seq, message, chain))
     return checked, problems

@@ -35,13 +35,18 @@ class AuditAction(models.TextChoices):
 class AuditLog(models.Model):
     """One row per audited act. Rows are never updated or deleted.
 
-    `hash` = SHA-256 over the previous row's hash and this row's canonical content, so that
-    changing or removing any row breaks the chain (`manage.py audit_verify`). The actor is kept
+    `hash` = SHA-256 over the previous row's hash in the same chain and this row's canonical
+    content, so that changing or removing any row breaks its chain (`manage.py
+    audit_verify`; the chains are described in core/audit.py). The actor is kept
     as a plain id plus a label snapshot, not a foreign key: deleting a user must not rewrite
     history. Database triggers (see migrations) refuse UPDATE and DELETE on both engines.
     """
 
     seq = models.BigAutoField(primary_key=True)
+    # Which hash chain the row belongs to and its position there (core/audit.py); chain_seq
+    # is NULL on rows written before there were several chains.
+    chain = models.PositiveSmallIntegerField(_("链"), default=1)
+    chain_seq = models.BigIntegerField(_("链内序号"), null=True, blank=True)
     created_at = models.DateTimeField(_("时间"), db_index=True)
     actor_id = models.BigIntegerField(_("操作人ID"), null=True, blank=True, db_index=True)
     actor_label = models.CharField(_("操作人"), max_length=150, blank=True)
@@ -60,6 +65,14 @@ class AuditLog(models.Model):
         ordering = ["-seq"]
         verbose_name = _("审计日志")
         verbose_name_plural = _("审计日志")
+        constraints = [
+            # one row per position: a forked chain is refused, and verify walks this index
+            models.UniqueConstraint(
+                fields=["chain", "chain_seq"],
+                condition=models.Q(chain_seq__isnull=False),
+                name="auditlog_chain_position",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.actor_label} {self.action} {self.object_type}:{self.object_id}"
@@ -74,7 +87,8 @@ class AuditLog(models.Model):
 
 
 class AuditChainHead(models.Model):
-    """Singleton row holding the last hash; locking it serialises appends on PostgreSQL.
+    """One row per audit chain (id = chain number) holding its last position and hash;
+    locking it serialises appends to that chain only.
 
     It also lets `audit_verify` notice that the newest rows were deleted (the tail of a
     chain cannot otherwise be told apart from a shorter chain).

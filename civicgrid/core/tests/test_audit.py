@@ -1,9 +1,13 @@
+import datetime as dt
+from importlib import import_module
+
 import pytest
 from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 
-from civicgrid.core.audit import audit_record, audit_verify_chain
-from civicgrid.core.models import AuditLog
+from civicgrid.core import audit
+from civicgrid.core.audit import audit_record, audit_verify_chain, chain_for
+from civicgrid.core.models import AuditChainHead, AuditLog
 from civicgrid.core.triggers import drop_audit_triggers, install_audit_triggers
 
 pytestmark = pytest.mark.django_db
@@ -47,18 +51,89 @@ def test_database_trigger_refuses_raw_update():
 @pytest.mark.parametrize(
     "tamper",
     [
-        "UPDATE core_auditlog SET object_id = 'forged' WHERE seq = 3",
-        "DELETE FROM core_auditlog WHERE seq = 3",
-        "DELETE FROM core_auditlog WHERE seq = 5",
+        "UPDATE core_auditlog SET object_id = 'forged' WHERE seq = {third}",
+        "DELETE FROM core_auditlog WHERE seq = {third}",
+        "DELETE FROM core_auditlog WHERE seq = {last}",
     ],
 )
 def test_verify_detects_tampering(tamper):
-    _rows()
+    rows = _rows()  # seq is an identity column: not 1..5 on PostgreSQL after other tests
     drop_audit_triggers()
     with connection.cursor() as c:
-        c.execute(tamper)
+        c.execute(tamper.format(third=rows[2].seq, last=rows[-1].seq))
     _, problems = audit_verify_chain()
     assert problems
     with pytest.raises(SystemExit) as exc:
         call_command("audit_verify")
     assert exc.value.code == 1
+
+
+def _one_chain_rows(n=5):
+    """n rows about one object: one chain, positions 1..n."""
+    return [audit_record(action="change", object_type="t.x", object_id="same") for _ in range(n)]
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        "UPDATE core_auditlog SET object_repr = 'forged' WHERE chain_seq = 3",
+        "DELETE FROM core_auditlog WHERE chain_seq = 3",
+        "DELETE FROM core_auditlog WHERE chain_seq = 5",
+    ],
+    ids=["changed", "deleted-in-the-middle", "deleted-newest"],
+)
+def test_verify_detects_tampering_inside_one_chain(tamper):
+    rows = _one_chain_rows()
+    assert {r.chain for r in rows} == {chain_for("t.x", "same")}
+    assert [r.chain_seq for r in rows] == [1, 2, 3, 4, 5]
+    _rows(20)  # other chains stay intact and are walked too
+    drop_audit_triggers()
+    with connection.cursor() as c:
+        c.execute(tamper)
+    _, problems = audit_verify_chain()
+    assert problems and {p.chain for p in problems} == {rows[0].chain}
+
+
+def test_rows_spread_over_chains_each_with_its_head(settings):
+    settings.AUDIT_CHAINS = 4
+    rows = _rows(40)
+    chains = {r.chain for r in rows}
+    assert chains <= {1, 2, 3, 4} and len(chains) > 1
+    for chain in chains:
+        mine = sorted(r.chain_seq for r in rows if r.chain == chain)
+        assert mine == list(range(1, len(mine) + 1))
+        head = AuditChainHead.objects.get(pk=chain)
+        assert head.last_seq == len(mine)
+    assert audit_verify_chain() == (40, [])
+
+
+def test_one_chain_setting_is_the_old_single_chain(settings):
+    settings.AUDIT_CHAINS = 1
+    assert {r.chain for r in _rows(6)} == {1}
+    assert audit_verify_chain() == (6, [])
+
+
+def test_rows_from_before_chains_are_verified_in_their_format():
+    """Legacy rows: chain 1, chain_seq NULL, content hashed with the global seq."""
+    prev = audit.GENESIS
+    for seq in (1, 2, 3):
+        fields = {
+            "seq": seq, "created_at": dt.datetime.now(dt.UTC), "actor_id": None,
+            "actor_label": "system", "action": "create", "object_type": "t.old",
+            "object_id": str(seq), "object_repr": "", "changes": {}, "request_id": "",
+        }  # fmt: skip
+        digest = audit.row_hash(prev, fields)
+        AuditLog.objects.create(prev_hash=prev, hash=digest, **fields)
+        prev = digest
+    AuditChainHead.objects.create(pk=1, last_seq=3, last_hash=prev)
+    if connection.vendor == "postgresql":  # explicit seqs, as migration 0005 finds them
+        migration = import_module("civicgrid.core.migrations.0005_audit_chains")
+        with connection.cursor() as c:
+            c.execute(migration.PG_RESYNC_SEQ)
+    new = _rows(20)
+    assert any(r.chain == 1 for r in new), "some new rows continue the legacy chain"
+    assert audit_verify_chain() == (23, [])
+    drop_audit_triggers()
+    with connection.cursor() as c:
+        c.execute("UPDATE core_auditlog SET object_id = 'forged' WHERE seq = 2")
+    assert audit_verify_chain()[1]
