@@ -130,7 +130,10 @@ class VisitForm(forms.Form):
         label="走访情况", max_length=5000, required=False,
         widget=forms.Textarea(attrs={**INPUT, "rows": 4}),
     )  # fmt: skip
-    problem_found = forms.BooleanField(label="发现问题", required=False)
+    problem_found = forms.BooleanField(
+        label="发现问题", required=False,
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+    )  # fmt: skip
     lat = forms.FloatField(required=False, min_value=-90, max_value=90, widget=forms.HiddenInput)
     lng = forms.FloatField(required=False, min_value=-180, max_value=180, widget=forms.HiddenInput)
     accuracy_m = forms.FloatField(required=False, min_value=0, max_value=100000,

@@ -62,3 +62,15 @@ def test_filters_apply_to_export(client, worker_a, unit_a, people):
     client.force_login(worker_a)
     rows = _sheet(client.get(reverse("registry:people_export"), {"q": "李"}))
     assert [r[0] for r in rows[1:]] == ["李四"]
+
+
+def test_export_form_follows_an_htmx_search(client, worker_a, people):
+    """The list is filtered by HTMX without reloading the page, so the export form's hidden
+    filters must be swapped too (out of band), or it would export the unfiltered list."""
+    client.force_login(worker_a)
+    page = client.get(reverse("registry:people")).content.decode()
+    assert '<span id="export-filters"><input type="hidden" name="q" value="">' in page
+    rows = client.get(reverse("registry:people"), {"q": "王秀"}, headers={"HX-Request": "true"})
+    html = rows.content.decode()
+    assert '<span id="export-filters" hx-swap-oob="true">' in html
+    assert '<input type="hidden" name="q" value="王秀">' in html
