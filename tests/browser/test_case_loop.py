@@ -54,7 +54,9 @@ def _photo(tmp_path, name: str, colour: tuple[int, int, int]) -> str:
 
 
 def _panel_done(page, text: str) -> None:
+    """The action's message is in the panel and the queue has reloaded (caseChanged)."""
     page.wait_for_selector(f"#case-panel [data-message]:has-text('{text}')")
+    page.wait_for_load_state("networkidle")
 
 
 def resident_reports(page, live_server, login, tmp_path) -> str:
@@ -199,3 +201,102 @@ def test_one_case_from_a_phone_report_to_a_rating(
     assert re.search(r"rate", ",".join(final.events.values_list("action", flat=True)))
     assert page_log.errors == []
     assert page_log.external == [], "nothing may load from outside (no CDN)"
+
+
+def _report(category, unit, reporter, text: str, *, dx: float = 0.0):
+    from civicgrid.cases import services
+
+    return services.case_report(
+        source="resident", title=text, description=text, category=category,
+        lat=unit.centroid_lat, lng=unit.centroid_lng + dx, reporter=reporter,
+    ).case  # fmt: skip
+
+
+def test_centre_merges_a_duplicate_and_explains_a_raced_click_department_returns_and_extends(
+    hexia, live_server, new_page, login, screenshot, page_log
+) -> None:
+    """J2/J3 side paths: 疑似重复 merged in the queue, a click on a case someone else just moved
+    answers with the reason in the panel (409), a handler returns one case and asks for time
+    on another, the centre approves, and the resident finds the merge in her inbox."""
+    from civicgrid.accounts.models import User
+    from civicgrid.cases import services
+    from civicgrid.cases.models import Case, Category
+    from civicgrid.grids.models import Department, Region
+
+    unit = Region.objects.get(code=UNIT_1)
+    manhole = Category.objects.get(parent__name="公用设施", name="井盖缺失")
+    resident, operator = (
+        User.objects.get(username="resident"),
+        User.objects.get(username="operator"),
+    )
+    handler = User.objects.get(username="handler_cg")
+    chengguan = Department.objects.get(code="chengguan")
+    first = _report(manhole, unit, resident, "估衣街井盖没了")
+    second = _report(manhole, unit, operator, "估衣街井盖丢失,很危险", dx=0.0002)
+    assert Case.objects.get(pk=second.pk).duplicate_suspected
+
+    page = new_page("desktop")
+    login(page, live_server, "operator")
+    page.goto(f"{live_server.url}/cases/centre/?tab=duplicates")
+    open_in_queue(page, second.number)
+    panel = page.locator("#case-panel")
+    assert first.number in panel.locator("[data-form=merge]").inner_text()
+    screenshot(page, "loop-10-centre-duplicate-desktop")
+    panel.locator('[data-action="merge"]').click()
+    _panel_done(page, "已合并")
+
+    page.goto(f"{live_server.url}/cases/centre/?tab=new")
+    open_in_queue(page, first.number)
+    panel.locator('[data-action="accept"]').click()
+    _panel_done(page, "已立案")
+    other = Case.objects.get(pk=first.pk)  # a colleague dispatches it meanwhile
+    services.case_dispatch(case=other, actor=operator, department=chengguan)
+    panel.locator('[data-action="dispatch"]').click()
+    page.wait_for_selector("#case-panel [data-error]")
+    assert "案件已被他人更新" in panel.locator("[data-error]").inner_text()
+    assert panel.locator("[data-status-label]").inner_text() == "待签收"
+    screenshot(page, "loop-11-centre-raced-409-desktop")
+
+    gas = _report(manhole, unit, resident, "井盖下有燃气味", dx=0.003)
+    slow = _report(manhole, unit, resident, "井盖松动需要更换底座", dx=-0.003)
+    for case in (gas, slow):
+        services.case_accept(case=case, actor=operator)
+        services.case_dispatch(case=case, actor=operator, department=chengguan)
+    services.case_sign(case=slow, actor=handler)
+
+    desk = new_page("desktop")
+    login(desk, live_server, "handler_cg")
+    desk.goto(f"{live_server.url}/cases/dept/")
+    open_in_queue(desk, gas.number)
+    dpanel = desk.locator("#case-panel")
+    dpanel.locator("[data-form=return] summary").click()
+    dpanel.locator("[data-form=return] input[name=reason]").fill("燃气泄漏,应由燃气公司处置")
+    dpanel.locator('[data-action="return"]').click()
+    _panel_done(desk, "已退回指挥中心")
+    desk.goto(f"{live_server.url}/cases/dept/?tab=in_hand")
+    open_in_queue(desk, slow.number)
+    dpanel.locator("[data-form=extend_request] summary").click()
+    dpanel.locator("input[name=amount]").fill("5")
+    dpanel.locator("[data-form=extend_request] input[name=reason]").fill("底座需定制,约一周到货")
+    dpanel.locator('[data-action="extend_request"]').click()
+    _panel_done(desk, "延期申请已提交")
+    screenshot(desk, "loop-12-dept-extension-requested-desktop")
+
+    page.goto(f"{live_server.url}/cases/centre/?tab=returned")
+    assert gas.number in page.locator("#queue").inner_text()
+    page.goto(f"{live_server.url}/cases/centre/?tab=extensions")
+    open_in_queue(page, slow.number)
+    before = Case.objects.get(pk=slow.pk).step_deadline
+    panel.locator('[data-action="extend_approve"]').click()
+    _panel_done(page, "已同意延期")
+    assert Case.objects.get(pk=slow.pk).step_deadline > before
+    screenshot(page, "loop-13-centre-extension-approved-desktop")
+
+    phone = new_page("phone")
+    login(phone, live_server, "resident")
+    phone.goto(f"{live_server.url}/cases/inbox/")
+    assert "已合并办理" not in phone.locator("body").inner_text()  # her own case survived
+    assert "已交河下城管中队处理" in phone.locator("body").inner_text()
+    screenshot(phone, "loop-14-resident-inbox-phone", full_page=True)
+    assert page_log.errors == [f"HTTP 409: {live_server.url}/cases/{first.pk}/do/dispatch/"]
+    assert page_log.external == []

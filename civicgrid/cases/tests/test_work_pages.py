@@ -411,8 +411,20 @@ def test_suspected_duplicate_is_offered_for_merging(tree, actors, category, clie
     assert second.number in queue
     panel = client.get(f"/cases/{second.pk}/panel/", **HX).content.decode()
     assert f'value="{first.number}"' in panel
+    assert "相距 0 米" in panel and 'data-action="not_duplicate"' in panel
     assert act(client, fresh(second), "merge", {"into": first.number}).status_code == 200
     assert fresh(second).status == Status.MERGED
+
+
+def test_operator_dismisses_a_suspected_duplicate(tree, actors, category, client_as, settings):
+    settings.CASES_DUPLICATE_FINDER = "civicgrid.cases.dedup.duplicates_record"
+    report(actors, category)
+    second = report(actors, category)
+    client = client_as(actors.operator)
+    response = act(client, fresh(second), "not_duplicate", {"reason": "两处不同井盖"})
+    assert response.status_code == 200 and "已排除疑似重复" in response.content.decode()
+    assert not fresh(second).duplicate_suspected
+    assert second.number in client.get("/cases/centre/?tab=new").content.decode()
 
 
 STATES = ["reported", "accepted", "dispatched", "signed", "handled", "closed", "rated"]

@@ -23,7 +23,7 @@ from civicgrid.accounts.scope import scope_of
 from civicgrid.grids import selectors as grid_selectors
 from civicgrid.grids.choices import Level, PostRole
 
-from .. import selectors
+from .. import dedup, selectors
 from ..choices import Action, LimitType, Status, Step
 from ..models import Attachment, Case
 from ..permissions import CENTRE_ROLES, CHECKS, DEPARTMENT_ROLES, GRID_STAFF_ROLES
@@ -123,15 +123,11 @@ def _grid_of(case: Case):
     return unit.parent if unit.level == Level.UNIT else unit
 
 
-def _duplicate_candidates(user, case: Case) -> list[Case]:
-    """Cases the intake flagged as similar (timeline note data), still open and visible."""
-    ids: list[int] = []
-    for event in case.events.all():
-        ids += [i for i in (event.data or {}).get("duplicate_candidates", []) if isinstance(i, int)]
-    if not ids:
-        return []
-    qs = selectors.case_list(user=user).filter(pk__in=ids).exclude(pk=case.pk)
-    return [c for c in qs.exclude(status__in=[Status.MERGED]) if c.is_open]
+def _duplicate_candidates(user, case: Case) -> list:
+    """Open cases that look like the same problem (cases/dedup.py), computed now so a report
+    that came in after this one shows too; only cases the user can see."""
+    suspects = dedup.case_duplicates(user=user, case=case)
+    return [s for s in suspects if s.case.pk != case.pk and s.case.status != Status.MERGED]
 
 
 def _photos(case: Case) -> list[Attachment]:

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 from civicgrid.grids import selectors as grid_selectors
 from civicgrid.grids.choices import Level
 
-from .. import selectors, services
+from .. import dedup, selectors, services
 from ..attachments import images_prepare
 from ..choices import AreaClass
 from ..models import Case, Category
@@ -173,6 +173,11 @@ def _rate(request, case):
     }
 
 
+def _not_duplicate(*, case, actor, version=None, reason=""):
+    """ "不是重复": clears the flag (no status change, so no version to compare)."""
+    return dedup.case_duplicates_dismiss(case=case, actor=actor, reason=reason)
+
+
 @dataclass(frozen=True)
 class Act:
     service: Callable
@@ -184,6 +189,7 @@ ACTS: dict[str, Act] = {
     "accept": Act(services.case_accept, _accept, "已立案"),
     "reject": Act(services.case_reject, _reason, "已作不予立案处理"),
     "merge": Act(services.case_merge, _merge, "已合并,上报人已收到通知"),
+    "not_duplicate": Act(_not_duplicate, _reason, "已排除疑似重复"),
     "dispatch": Act(services.case_dispatch, _dispatch, "已派遣"),
     "relocate": Act(services.case_relocate, _relocate, "已重新定位"),
     "suspend": Act(services.case_suspend, _reason, "已挂账"),
@@ -251,9 +257,12 @@ def _again(request, case, variant, message, status) -> HttpResponse:
     fresh = _fresh(request, case)
     if fresh is None:
         return _refusal(request, message, status)
-    return render_panel(
+    response = render_panel(
         request, fresh, status=status, error=message, variant=variant, full=not request.htmx
     )
+    if status == 409:  # the case moved under the user: the lists beside the panel are stale too
+        response["HX-Trigger"] = "caseChanged"
+    return response
 
 
 def _done(request, case, variant, message) -> HttpResponse:
