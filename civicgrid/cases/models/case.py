@@ -96,6 +96,9 @@ class Case(models.Model):
     )
     title = models.CharField(_("标题"), max_length=100)
     description = models.TextField(_("描述"), blank=True)
+    # Words of title + description for duplicate detection (cases/dedup.py), cut once at
+    # intake; NULL on rows from before the field existed (cut on the fly when compared).
+    text_tokens = models.TextField(null=True, blank=True, editable=False)  # noqa: DJ001
     lat = models.FloatField(_("纬度"), null=True, blank=True)
     lng = models.FloatField(_("经度"), null=True, blank=True)
     address = models.CharField(_("地址"), max_length=200, blank=True)
@@ -220,6 +223,8 @@ class Case(models.Model):
             models.Index(fields=["status", "-created_at"], name="case_status_created"),
             models.Index(fields=["department", "status"], name="case_dept_status"),
             models.Index(fields=["reporter", "-created_at"], name="case_reporter_created"),
+            # duplicate candidates: same category inside a time window (cases/dedup.py)
+            models.Index(fields=["category", "created_at"], name="case_category_created"),
         ]
         constraints = [
             models.UniqueConstraint(

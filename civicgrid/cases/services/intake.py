@@ -1,7 +1,14 @@
-"""Creating cases (every source), numbering, locating, routing, and attachments.
+"""Creating cases (every source), locating, routing, and attachments.
 
 Intake pages, the camera endpoint, the hotline form and Open311 all call `case_report`; they
 validate their own input format and upload content, this module owns the rules of a case.
+
+Why the intake is shaped this way (docs/BENCHMARKS.md, "Case intake"): every read — the
+idempotency check, locating, routing, the words for duplicate detection — happens before the
+write transaction opens, so the transaction holds only the number, three INSERTs and the
+audit append. On SQLite that is the time the single write lock is held; on PostgreSQL it is
+the time the audit chain's head row stays locked. The duplicate scan and the staff
+notification (a django-tasks task) run after commit.
 """
 
 from __future__ import annotations
@@ -10,11 +17,11 @@ import datetime as dt
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -36,9 +43,11 @@ from ..attachments import (
     images_prepare,
 )
 from ..choices import Action, AreaClass, AttachmentKind, Source, Status, Step
-from ..models import Attachment, Camera, Case, CaseEvent, CaseSequence, Category, RoutingRule
+from ..dedup import token_text
+from ..models import Attachment, Camera, Case, CaseEvent, Category, RoutingRule
 from ..permissions import is_grid_staff
 from ._core import actor_label, authorize, clock_fields, move, required_text
+from .numbering import next_number
 
 PHONE_PURPOSE = "case.reporter_phone"
 NO_DEPARTMENT = "无责任部门"
@@ -54,24 +63,23 @@ class Reported:
 
 @dataclass(frozen=True)
 class Placement:
-    unit: Region | None
+    """Where a case belongs. The Region row itself is loaded only when someone needs it
+    (on-the-spot handling, relocation): intake needs its id, path and area class only."""
+
+    unit_id: int | None
     path: str
     located: bool
     reason: str
     area_class: str
 
+    @cached_property
+    def unit(self) -> Region | None:
+        if self.unit_id is None:
+            return None
+        return Region.objects.select_related("parent").get(pk=self.unit_id)
 
-# --- numbers, phones, routing ----------------------------------------------------------------
 
-
-def next_number(now: dt.datetime) -> str:
-    """YYYYMMDD + 5-digit daily sequence. The counter row stays locked until the caller's
-    transaction ends, so two intakes never get the same number on either engine."""
-    day = timezone.localdate(now)
-    CaseSequence.objects.get_or_create(day=day)
-    CaseSequence.objects.filter(day=day).update(last=F("last") + 1)
-    last = CaseSequence.objects.filter(day=day).values_list("last", flat=True).get()
-    return f"{day:%Y%m%d}{last:05d}"
+# --- phones, routing ---------------------------------------------------------------------------
 
 
 def reporter_phone(case: Case) -> str:
@@ -88,39 +96,52 @@ def route_for(category: Category | None, path: str) -> tuple[Department | None, 
     same region), then the category's default department; none → (None, "无责任部门")."""
     if category is None:
         return None, "未分类"
+    dept_id = _rule_department(category, path) or category.default_department_id
+    dept = Department.objects.filter(pk=dept_id, is_active=True).first() if dept_id else None
+    return (dept, "") if dept is not None else (None, NO_DEPARTMENT)
+
+
+def _rule_department(category: Category, path: str) -> int | None:
+    """Department id of the best matching rule. Plain rows, not model instances: this runs on
+    every intake and usually matches nothing."""
     ids = [category.pk] + ([category.parent_id] if category.parent_id else [])
     rules = RoutingRule.objects.filter(
         category_id__in=ids, is_active=True, department__is_active=True
-    ).select_related("region", "department")
-    matching = [r for r in rules if path and path.startswith(r.region.path)]
-    if matching:
-        best = max(matching, key=lambda r: (len(r.region.path), r.category_id == category.pk))
-        return best.department, ""
-    dept = category.default_department
-    if dept is not None and dept.is_active:
-        return dept, ""
-    return None, NO_DEPARTMENT
+    ).values_list("region__path", "category_id", "department_id")
+    matching = [r for r in rules if path and path.startswith(r[0])]
+    if not matching:
+        return None
+    return max(matching, key=lambda r: (len(r[0]), r[1] == category.pk))[2]
 
 
 def area_class_of(unit: Region | None) -> str:
     grid = unit.parent if unit is not None else None
+    return _area_class(getattr(grid, "grid_type", ""))
+
+
+def _area_class(grid_type: str | None) -> str:
     mapping = getattr(settings, "CASES_AREA_CLASS_BY_GRID_TYPE", {})
-    return mapping.get(getattr(grid, "grid_type", ""), AreaClass.B)
+    return mapping.get(grid_type or "", AreaClass.B)
 
 
 def place(*, lat: float | None, lng: float | None, unit: Region | None = None) -> Placement:
-    """Which unit grid a case belongs to; outside the managed area it is kept, flagged."""
+    """Which unit grid a case belongs to; outside the managed area it is kept, flagged.
+    A located point costs one small query (the grid's type, for the area class): the index
+    only holds active unit grids, so the unit's own row is not needed."""
     if unit is None and lat is not None and lng is not None:
         found = locate(lat, lng)
-        if found is not None:
-            unit = Region.objects.select_related("parent").get(pk=found.unit_id)
-        else:
+        if found is None:
             return Placement(None, "", False, OUTSIDE, AreaClass.B)
+        rows = Region.objects.filter(pk=found.unit_id).values_list("parent__grid_type")
+        grid_type = rows.get()[0]
+        return Placement(found.unit_id, found.path, True, "", _area_class(grid_type))
     if unit is None:
         return Placement(None, "", False, NO_POSITION, AreaClass.B)
     if unit.level != Level.UNIT:
         raise ValidationError({"unit": ["应选择基础网格单元"]}, code="unit")
-    return Placement(unit, unit.path, True, "", area_class_of(unit))
+    spot = Placement(unit.pk, unit.path, True, "", area_class_of(unit))
+    spot.__dict__["unit"] = unit  # already loaded: seed the cached_property
+    return spot
 
 
 def _check_point(lat, lng) -> None:
@@ -151,11 +172,16 @@ def _phone(value: str) -> str:
 
 
 def _existing(reporter, source: str, key: str) -> Case | None:
+    """The case an earlier submission with this key made. Asks for the id first: nearly every
+    intake finds nothing, and a bare id costs far less than a full Case row."""
     if not key:
         return None
     if reporter is not None:
-        return Case.objects.filter(reporter=reporter, idempotency_key=key).first()
-    return Case.objects.filter(reporter__isnull=True, source=source, idempotency_key=key).first()
+        qs = Case.objects.filter(reporter=reporter, idempotency_key=key)
+    else:
+        qs = Case.objects.filter(reporter__isnull=True, source=source, idempotency_key=key)
+    pk = qs.values_list("pk", flat=True).first()
+    return None if pk is None else Case.objects.get(pk=pk)
 
 
 def case_report(
@@ -199,16 +225,17 @@ def case_report(
     if handled_on_spot:
         _check_on_spot(actor, spot, handle_note)
     phone = "" if anonymous else _phone(reporter_phone)
-    now = now or timezone.now()
+    case = _build(locals(), spot, phone, key, now or timezone.now())
     try:
         with transaction.atomic():
-            case = _insert(locals(), spot, phone, key, now)
+            _insert(case, actor, handled_on_spot)
     except IntegrityError:
         found = _existing(reporter, source, key)
         if found is None:
             raise
         return Reported(found, False)
     _flag_duplicates(case)
+    transaction.on_commit(lambda: _enqueue_new_case(case.pk))
     return Reported(case, True)
 
 
@@ -218,20 +245,22 @@ def _check_on_spot(actor, spot: Placement, note: str) -> None:
         raise PermissionDenied("只有本网格的网格员可以就地处置")
 
 
-def _insert(args: dict, spot: Placement, phone: str, key: str, now: dt.datetime) -> Case:
-    category, actor = args["category"], args["actor"]
+def _build(args: dict, spot: Placement, phone: str, key: str, now: dt.datetime) -> Case:
+    """The unsaved case with everything but its number: routing and the words for duplicate
+    detection are worked out here, outside the write transaction."""
+    category, title = args["category"], args["title"]
+    description = (args["description"] or "").strip()
     dept, why = route_for(category, spot.path)
-    on_spot = args["handled_on_spot"]
     case = Case(
-        number=next_number(now),
         source=args["source"],
         category=category,
-        title=args["title"],
-        description=(args["description"] or "").strip(),
+        title=title,
+        description=description,
+        text_tokens=token_text(title, description),
         lat=args["lat"],
         lng=args["lng"],
         address=(args["address"] or "").strip()[:200],
-        unit=spot.unit,
+        unit_id=spot.unit_id,
         path=spot.path,
         located=spot.located,
         locate_reason=spot.reason,
@@ -248,18 +277,34 @@ def _insert(args: dict, spot: Placement, phone: str, key: str, now: dt.datetime)
         created_at=now,
         updated_at=now,
     )
-    if on_spot:
-        grid = spot.unit.parent
-        case.status, case.handled_on_spot, case.on_spot_handler = Status.HANDLED, True, actor
-        case.assigned_region, case.assigned_path = grid, grid.path
-        case.accepted_at = case.handled_at = now
-        case.handle_note = args["handle_note"].strip()
-        for name, value in clock_fields(category, spot.area_class, Step.VERIFY, now).items():
-            setattr(case, name, value)
-    case.save(force_insert=True)
-    _report_events(case, actor, on_spot, now)
-    audit_record(action=AuditAction.CREATE, obj=case, actor=actor, changes=_created(case))
+    if args["handled_on_spot"]:
+        _handled_on_spot(case, spot, args["actor"], args["handle_note"], now)
     return case
+
+
+def _handled_on_spot(case: Case, spot: Placement, actor, note: str, now: dt.datetime) -> None:
+    grid = spot.unit.parent
+    case.unit = spot.unit
+    case.status, case.handled_on_spot, case.on_spot_handler = Status.HANDLED, True, actor
+    case.assigned_region, case.assigned_path = grid, grid.path
+    case.accepted_at = case.handled_at = now
+    case.handle_note = note.strip()
+    for name, value in clock_fields(case.category, spot.area_class, Step.VERIFY, now).items():
+        setattr(case, name, value)
+
+
+def _insert(case: Case, actor, on_spot: bool) -> None:
+    """The write transaction's body: number, case, timeline, audit — nothing else."""
+    case.number = next_number(case.created_at)
+    case.save(force_insert=True)
+    _report_events(case, actor, on_spot, case.created_at)
+    audit_record(action=AuditAction.CREATE, obj=case, actor=actor, changes=_created(case))
+
+
+def _enqueue_new_case(case_id: int) -> None:
+    from .tasks import notify_new_case
+
+    notify_new_case.enqueue(case_id)
 
 
 ANONYMOUS_LABEL = "匿名群众"

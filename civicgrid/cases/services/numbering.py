@@ -1,0 +1,72 @@
+"""Human case numbers: YYYYMMDD + a 5-digit counter that restarts every day (2026112500001).
+
+Why two implementations: the number is taken inside the intake transaction, and a counter
+row (`CaseSequence`) updated there stays locked until that transaction commits. On
+PostgreSQL that made every intake wait for the one before it (measured: the counter UPDATE
+was the top wait event with 16 concurrent clients, docs/BENCHMARKS.md).
+
+* PostgreSQL: one database SEQUENCE per day (`cases_case_no_YYYYMMDD`). `nextval` never
+  blocks and is not rolled back, so a failed intake leaves a gap in that day's numbers —
+  numbers stay unique and ordered, they are not guaranteed gapless. The day's sequence is
+  created by the first intake of the day (DDL in a savepoint; a concurrent creator loses,
+  rolls back to the savepoint and reads the winner's). It starts after that day's
+  `CaseSequence.last`, so switching engines' code paths mid-day never repeats a number.
+* SQLite: one upsert `... RETURNING` on `CaseSequence`. SQLite serialises writers anyway
+  (BEGIN IMMEDIATE), so a row counter costs nothing extra there and stays gapless.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import DatabaseError, connection, transaction
+from django.utils import timezone
+
+SEQUENCE_PREFIX = "cases_case_no_"
+
+
+def next_number(now: dt.datetime) -> str:
+    """The next number of the local day of `now`; unique on both engines under concurrency."""
+    day = timezone.localdate(now)
+    if connection.vendor == "postgresql":
+        last = _pg_next(day)
+    else:
+        last = _counter_next(day)
+    return f"{day:%Y%m%d}{last:05d}"
+
+
+def _counter_next(day: dt.date) -> int:
+    """One statement: create the day's row or bump it, and read the new value."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO cases_casesequence (day, last) VALUES (%s, 1) "
+            "ON CONFLICT (day) DO UPDATE SET last = cases_casesequence.last + 1 "
+            "RETURNING last",
+            [day.isoformat()],
+        )
+        return int(cursor.fetchone()[0])
+
+
+def _pg_next(day: dt.date) -> int:
+    """nextval of the day's sequence; NULL from to_regclass means it does not exist yet."""
+    name = f"{SEQUENCE_PREFIX}{day:%Y%m%d}"
+    with connection.cursor() as cursor:
+        for _ in range(3):
+            cursor.execute("SELECT nextval(to_regclass(%s))", [name])
+            value = cursor.fetchone()[0]
+            if value is not None:
+                return int(value)
+            _pg_create(cursor, name, day)
+    raise DatabaseError(f"could not create case number sequence {name}")
+
+
+def _pg_create(cursor, name: str, day: dt.date) -> None:
+    """Create the day's sequence, starting after any number the row counter already gave."""
+    cursor.execute("SELECT last FROM cases_casesequence WHERE day = %s", [day])
+    row = cursor.fetchone()
+    start = (int(row[0]) if row else 0) + 1
+    try:
+        with transaction.atomic():
+            cursor.execute(f'CREATE SEQUENCE IF NOT EXISTS "{name}" START WITH {start:d}')
+    except DatabaseError:
+        pass  # created concurrently by another intake: the retry's nextval finds it
