@@ -300,3 +300,40 @@ def test_centre_merges_a_duplicate_and_explains_a_raced_click_department_returns
     screenshot(phone, "loop-14-resident-inbox-phone", full_page=True)
     assert page_log.errors == [f"HTTP 409: {live_server.url}/cases/{first.pk}/do/dispatch/"]
     assert page_log.external == []
+
+
+def test_workbenches_on_months_of_demo_cases(
+    transactional_db, settings, tmp_path, live_server, new_page, login, screenshot, page_log
+) -> None:
+    """The Hexia demo with cases in every state: every workbench draws, with red lights and
+    cards where steps ran over, on the screen each role uses."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    call_command("seed_demo", verbosity=0)
+    call_command("seed_cases_demo", verbosity=0)
+
+    page = new_page("desktop")
+    login(page, live_server, "operator")
+    for tab in ("new", "overdue", "duplicates", "returned", "extensions"):
+        page.goto(f"{live_server.url}/cases/centre/?tab={tab}")
+        assert page.locator("#queue [data-case-row]").count() >= 1, tab
+    page.goto(f"{live_server.url}/cases/centre/?tab=overdue")
+    assert page.locator('#queue [data-light="red"]').count() >= 1
+    page.locator("#queue tbody tr").first.click()
+    page.wait_for_selector("#case-panel [data-panel-case]")
+    screenshot(page, "loop-20-demo-centre-overdue-desktop")
+
+    desk = new_page("desktop")
+    login(desk, live_server, "handler_cg")
+    desk.goto(f"{live_server.url}/cases/dept/?tab=in_hand")
+    screenshot(desk, "loop-21-demo-dept-desktop")
+
+    phones = (
+        ("gridworker", "/cases/grid/?tab=my_reports", "loop-22-demo-grid-phone"),
+        ("resident", "/cases/mine/", "loop-23-demo-resident-phone"),
+    )
+    for username, url, name in phones:
+        phone = new_page("phone")
+        login(phone, live_server, username)
+        phone.goto(f"{live_server.url}{url}")
+        screenshot(phone, name, full_page=True)
+    assert page_log.errors == []

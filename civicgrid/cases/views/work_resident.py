@@ -53,7 +53,10 @@ def headline(case: Case) -> str:
     if case.status in (Status.DISPATCHED, Status.SIGNED):
         who = case.department.name if case.department_id else "所在网格"
         due = _local(case.step_deadline)
-        return f"已派送至{who},处理时限至 {due}" if due else f"已派送至{who}处理"
+        if not due:
+            return f"已派送至{who}处理"
+        late = ",已超期,正在督办" if case.step_deadline < timezone.now() else ""
+        return f"已派送至{who},处理时限至 {due}{late}"
     return RESIDENT_STATUS_TEXT.get(case.status, case.get_status_display())
 
 
