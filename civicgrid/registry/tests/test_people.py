@@ -121,3 +121,23 @@ def test_household_with_members_all_or_nothing(worker_a, unit_a):
     assert hh.head.name == "张建国" and hh.members.count() == 3
     assert {p.room_id for p in hh.members.all()} == {r.pk}
     assert room(worker_a, unit_a, "1-101", number="5").label == "5-1-101"
+
+
+def test_search_indexes_exist_for_this_engine() -> None:
+    """Exact ID search needs the UNIQUE blind index; name-prefix search (LIKE '王秀%') needs
+    the engine-specific index of migration 0003 (see bench/person_search_bench.py)."""
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, "registry_person")
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT datcollate FROM pg_database WHERE datname = current_database()")
+            c_collation = cursor.fetchone()[0] in ("C", "POSIX")
+    assert any(c["unique"] and c["columns"] == ["id_number_bidx"] for c in constraints.values())
+    if connection.vendor == "sqlite" or not c_collation:
+        assert "registry_person_name_prefix" in constraints
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "EXPLAIN QUERY PLAN SELECT id FROM registry_person WHERE name LIKE %s ESCAPE '\\'",
+                ["王秀%"],
+            )
+            assert "registry_person_name_prefix" in str(cursor.fetchall())
