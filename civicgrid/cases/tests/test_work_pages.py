@@ -132,6 +132,16 @@ def test_resident_sees_plain_words_and_no_internal_details(tree, actors, categor
     assert "正在重新安排处理部门" in body and "内部理由" not in body
 
 
+def test_a_resident_is_sent_to_the_plain_words_page(tree, actors, category, client_as):
+    case = to_status(actors, report(actors, category), tree, "signed")
+    services.case_return(case=case, actor=actors.handler, reason="内部理由")
+    client = client_as(actors.resident)
+    response = client.get(f"/cases/{case.pk}/")
+    assert response.status_code == 302 and response["Location"] == f"/cases/mine/{case.pk}/"
+    panel = client.get(f"/cases/{case.pk}/panel/", **HX).content.decode()
+    assert "data-headline" in panel and "内部理由" not in panel
+
+
 def test_case_page_and_panel_are_404_outside_scope(tree, actors, category, client_as):
     case = report(actors, category)
     outsider = client_as(actors.outsider)

@@ -230,7 +230,7 @@ def case_panel(request: HttpRequest, pk: int) -> HttpResponse:
     case = selectors.case_get(user=request.user, pk=pk)
     if not request.htmx:
         return redirect("cases:case", pk=case.pk)
-    return render_panel(request, case)
+    return render_panel(request, case, variant=_variant(request.user, case))
 
 
 @login_required
@@ -238,7 +238,16 @@ def case_panel(request: HttpRequest, pk: int) -> HttpResponse:
 def case_page(request: HttpRequest, pk: int) -> HttpResponse:
     """One case on its own page (phones, links from the inbox)."""
     case = selectors.case_get(user=request.user, pk=pk)
+    if _variant(request.user, case) == "resident":
+        return redirect("cases:mine_case", pk=case.pk)
     return render_panel(request, case, full=True)
+
+
+def _variant(user, case: Case) -> str:
+    """A reporter without a staff role reads their case in plain words, never the internal
+    timeline (return reasons, cards, staff notes)."""
+    staff = user.is_superuser or roles_of(user) - {Role.RESIDENT}
+    return "resident" if case.reporter_id == user.pk and not staff else "staff"
 
 
 PHOTO_SIZES = ("file", "medium", "thumb")
