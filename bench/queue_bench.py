@@ -37,10 +37,21 @@ PAGES = [
 ]
 
 
-def setup_db():
-    from intake_bench import prepare  # same fresh database + tree + category
+def setup_db(reuse: bool):
+    """A fresh bench database, or with --reuse the one a previous run generated (migrated
+    again, so new indexes are measured without regenerating a million rows)."""
+    if reuse:
+        import django
+        from django.core.management import call_command
 
-    prepare()
+        django.setup()
+        call_command("migrate", verbosity=0)
+    else:
+        from intake_bench import prepare  # same fresh database + tree + category
+
+        prepare()
+    from django.contrib.auth import get_user_model
+
     from civicgrid.accounts.choices import Role
     from civicgrid.cases.models import Category
     from civicgrid.core.testing.factories import user_with_role
@@ -49,14 +60,19 @@ def setup_db():
     dept = Department.objects.get(code="cg")
     street = Region.objects.get(code="320803001")
     district = Region.objects.get(code="320803")
+    User = get_user_model()
     users = {
-        "operator": user_with_role(Role.OPERATOR, street, username="bench_op"),
-        "handler": user_with_role(Role.HANDLER, district, department=dept, username="bench_h"),
+        "operator": User.objects.filter(username="bench_op").first()
+        or user_with_role(Role.OPERATOR, street, username="bench_op"),
+        "handler": User.objects.filter(username="bench_h").first()
+        or user_with_role(Role.HANDLER, district, department=dept, username="bench_h"),
     }
     return users, Category.objects.get(code="C0101"), dept
 
 
-def generate(rows: int, category, dept, batch: int = 20_000) -> float:
+def generate(rows: int, category, dept, batch: int = 20_000, first: int = 0) -> float:
+    from django.db import transaction
+
     from civicgrid.cases.choices import Status
     from civicgrid.cases.models import Case
     from civicgrid.grids.models import Region
@@ -66,9 +82,9 @@ def generate(rows: int, category, dept, batch: int = 20_000) -> float:
     rng = random.Random(3)
     now = dt.datetime.now(dt.UTC)
     started = time.perf_counter()
-    for start in range(0, rows, batch):
+    for start in range(first, first + rows, batch):
         objs = []
-        for i in range(start, min(rows, start + batch)):
+        for i in range(start, min(first + rows, start + batch)):
             status, unit = rng.choice(statuses), units[i % len(units)]
             created = now - dt.timedelta(minutes=rng.randrange(2 * 365 * 24 * 60))
             handling = status in (Status.DISPATCHED, Status.SIGNED)
@@ -91,7 +107,8 @@ def generate(rows: int, category, dept, batch: int = 20_000) -> float:
                     updated_at=created,
                 )  # fmt: skip
             )
-        Case.objects.bulk_create(objs, batch_size=2000)
+        with transaction.atomic():  # one transaction per 20k rows: SQLite commits are costly
+            Case.objects.bulk_create(objs, batch_size=2000)
     return time.perf_counter() - started
 
 
@@ -126,6 +143,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--calls", type=int, default=30)
+    ap.add_argument("--reuse", action="store_true", help="keep the generated cases")
     args = ap.parse_args()
     import django
 
@@ -133,8 +151,11 @@ def main() -> None:
     from django.conf import settings
     from django.db import connection
 
-    users, category, dept = setup_db()
-    took = generate(args.rows, category, dept)
+    users, category, dept = setup_db(args.reuse)
+    from civicgrid.cases.models import Case
+
+    have = Case.objects.count() if args.reuse else 0
+    took = generate(args.rows - have, category, dept, first=have) if have < args.rows else 0.0
     if connection.vendor == "postgresql":
         with connection.cursor() as cur:
             cur.execute("ANALYZE")

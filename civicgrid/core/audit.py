@@ -34,7 +34,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import connection, models, transaction
 
 from .context import current_actor, current_request_id
 from .models import AuditChainHead, AuditLog
@@ -126,9 +126,12 @@ def audit_record(
 
 
 def _locked_head(chain: int) -> tuple[int, str]:
-    """(last position, last hash) of the chain, its head row locked until commit."""
-    heads = AuditChainHead.objects.select_for_update().filter(pk=chain)
-    row = heads.values_list("last_seq", "last_hash").first()
+    """(last position, last hash) of the chain, its head row locked until commit (SQLite
+    needs no row lock: its writers are serialised by BEGIN IMMEDIATE)."""
+    heads = AuditChainHead.objects.filter(pk=chain)
+    if connection.features.has_select_for_update:
+        heads = heads.select_for_update()
+    row = next(iter(heads.values_list("last_seq", "last_hash")), None)  # by pk: no ORDER BY
     if row is None:
         AuditChainHead.objects.get_or_create(pk=chain)
         row = heads.values_list("last_seq", "last_hash").get()

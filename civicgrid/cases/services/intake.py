@@ -48,6 +48,7 @@ from ..models import Attachment, Camera, Case, CaseEvent, Category, RoutingRule
 from ..permissions import is_grid_staff
 from ._core import actor_label, authorize, clock_fields, move, required_text
 from .numbering import next_number
+from .write_turn import write_turn
 
 PHONE_PURPOSE = "case.reporter_phone"
 NO_DEPARTMENT = "无责任部门"
@@ -97,7 +98,8 @@ def route_for(category: Category | None, path: str) -> tuple[Department | None, 
     if category is None:
         return None, "未分类"
     dept_id = _rule_department(category, path) or category.default_department_id
-    dept = Department.objects.filter(pk=dept_id, is_active=True).first() if dept_id else None
+    found = Department.objects.filter(pk=dept_id, is_active=True) if dept_id else []
+    dept = next(iter(found), None)
     return (dept, "") if dept is not None else (None, NO_DEPARTMENT)
 
 
@@ -180,7 +182,7 @@ def _existing(reporter, source: str, key: str) -> Case | None:
         qs = Case.objects.filter(reporter=reporter, idempotency_key=key)
     else:
         qs = Case.objects.filter(reporter__isnull=True, source=source, idempotency_key=key)
-    pk = qs.values_list("pk", flat=True).first()
+    pk = next(iter(qs.order_by().values_list("pk", flat=True)[:1]), None)  # unique: no ORDER BY
     return None if pk is None else Case.objects.get(pk=pk)
 
 
@@ -227,7 +229,7 @@ def case_report(
     phone = "" if anonymous else _phone(reporter_phone)
     case = _build(locals(), spot, phone, key, now or timezone.now())
     try:
-        with transaction.atomic():
+        with write_turn(), transaction.atomic():
             _insert(case, actor, handled_on_spot)
     except IntegrityError:
         found = _existing(reporter, source, key)

@@ -1,0 +1,54 @@
+"""SQLite only: intake transactions take turns on a file lock before BEGIN IMMEDIATE.
+
+Why: SQLite has one writer at a time, and a writer that finds the database locked waits in
+SQLite's busy handler, which *sleeps* (1, 2, 5, 10 … up to 100 ms between tries) instead of
+being woken when the lock is free. With 16 concurrent intakes the write lock sat idle while
+waiters slept, and intake throughput was a third of what the CPU allowed
+(docs/BENCHMARKS.md). A blocking `flock` on a file next to the database wakes the next
+waiter as soon as the holder is done, across threads (a threading lock in front) and across
+worker processes (the file lock). Other writes keep using the busy handler; they are
+single statements and rarely collide.
+
+Not used inside an outer transaction: its BEGIN has already taken SQLite's lock, and
+waiting for the file lock then could deadlock with a process that holds the file lock and
+waits for SQLite's. PostgreSQL writers never need it (row locks wake waiters directly).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.db import connection
+
+_thread_lock = threading.Lock()
+_files: dict[str, int] = {}
+
+
+@contextmanager
+def write_turn() -> Iterator[None]:
+    if connection.vendor != "sqlite" or connection.in_atomic_block:
+        yield
+        return
+    name = str(connection.settings_dict["NAME"])
+    if not name or name == ":memory:" or name.startswith("file:"):  # in-memory (tests)
+        yield
+        return
+    with _thread_lock:
+        fd = _lock_file(name)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+def _lock_file(name: str) -> int:
+    """One open file per database per process (called under the thread lock)."""
+    fd = _files.get(name)
+    if fd is None:
+        fd = _files[name] = os.open(f"{name}.write-lock", os.O_RDWR | os.O_CREAT, 0o600)
+    return fd
