@@ -23,6 +23,8 @@ from ..choices import (
     Step,
 )
 
+# Open and not suspended: the cases whose step clock runs (the overdue lists' index).
+ACTIVE_STATUSES = sorted(OPEN_STATUSES - {Status.SUSPENDED})
 # Roles that see cases by region path (handlers see by department, residents their own).
 PATH_ROLES = frozenset(set(Role) - {Role.RESIDENT, Role.HANDLER})
 # Roles at the top of the tree that also see cases located nowhere (J2: "未定位").
@@ -221,10 +223,21 @@ class Case(models.Model):
         verbose_name_plural = _("案件")
         indexes = [
             models.Index(fields=["status", "-created_at"], name="case_status_created"),
-            models.Index(fields=["department", "status"], name="case_dept_status"),
+            # department workbench: one bucket (status) of a department, oldest deadline first
+            models.Index(
+                fields=["department", "status", "step_deadline"], name="case_dept_status_deadline"
+            ),
             models.Index(fields=["reporter", "-created_at"], name="case_reporter_created"),
             # duplicate candidates: same category inside a time window (cases/dedup.py)
             models.Index(fields=["category", "created_at"], name="case_category_created"),
+            # overdue lists (centre and department): read in deadline order and stopped after
+            # one page, instead of sorting every open case; partial, so closed cases (most of
+            # the table) are not in it
+            models.Index(
+                fields=["step_deadline", "id"],
+                condition=Q(status__in=ACTIVE_STATUSES),
+                name="case_active_deadline",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
