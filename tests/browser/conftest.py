@@ -122,6 +122,9 @@ def login() -> Callable:
         page.fill("#id_password", password)
         with page.expect_navigation():
             page.click("button[type=submit]")
+        # The landing page (the grid map) fetches its GeoJSON after load; let those requests
+        # finish so a test that navigates on at once does not cut them off mid-flight.
+        page.wait_for_load_state("networkidle")
 
     return do_login
 
