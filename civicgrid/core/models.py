@@ -209,3 +209,18 @@ def _worktime_changed() -> None:
     from .worktime import clear_cache
 
     clear_cache()
+
+
+class RefVersion(models.Model):
+    """A counter per kind of reference data, bumped in the same transaction as every change
+    to it, so that per-process snapshots (core/refcache.py) know when to reload."""
+
+    name = models.CharField(max_length=40, primary_key=True)
+    version = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("参考数据版本")
+        verbose_name_plural = _("参考数据版本")
+
+    def __str__(self) -> str:
+        return f"{self.name}@{self.version}"

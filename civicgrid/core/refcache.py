@@ -1,0 +1,77 @@
+"""Per-process snapshots of reference data that nearly every request reads and almost
+nobody writes: categories, the responsibility list, departments, grid types.
+
+Why: a case intake read those rows from the database on every request, as full model rows,
+and that ORM work was a third of the intake's CPU time (docs/BENCHMARKS.md, "Case intake").
+A snapshot is loaded once per process and reused while its version is unchanged.
+
+How it stays correct across processes: every change to the data bumps a counter row
+(`core.RefVersion`, name → version) inside the changing transaction (`refcache_bump`, wired
+to post_save/post_delete signals by the owning app). `RefCache.get()` reads the counter with
+one raw query (a primary-key lookup, ~0.05 ms) and reloads when it moved. A bump also drops
+this process's copy at once: a rolled-back change can leave the counter where it was, and
+without the local drop a snapshot loaded inside the rolled-back transaction (tests do that
+all the time) would look current.
+
+Snapshots are shared between threads: treat what `get()` returns as read-only.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+from django.db import connection
+
+T = TypeVar("T")
+
+_CACHES: dict[str, RefCache] = {}
+
+
+class RefCache(Generic[T]):
+    def __init__(self, name: str, load: Callable[[], T]):
+        self.name = name
+        self._load = load
+        self._lock = threading.Lock()
+        self._cached: tuple[int, T] | None = None
+        _CACHES[name] = self
+
+    def get(self) -> T:
+        version = refversion_of(self.name)  # before loading: a newer load is never mislabelled
+        cached = self._cached
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        with self._lock:
+            data = self._load()
+            self._cached = (version, data)
+        return data
+
+    def drop(self) -> None:
+        self._cached = None
+
+
+def refversion_of(name: str) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT version FROM core_refversion WHERE name = %s", [name])
+        row = cursor.fetchone()
+    return row[0] if row else 0
+
+
+def refcache_bump(name: str) -> None:
+    """Mark the data `name` changed: other processes reload at their next read, this one now."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO core_refversion (name, version) VALUES (%s, 1) "
+            "ON CONFLICT (name) DO UPDATE SET version = core_refversion.version + 1",
+            [name],
+        )
+    cache = _CACHES.get(name)
+    if cache is not None:
+        cache.drop()
+
+
+def refcache_drop_all() -> None:
+    """Forget every snapshot in this process (tests, or after restoring a database)."""
+    for cache in _CACHES.values():
+        cache.drop()
