@@ -14,8 +14,10 @@ import secrets
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
+from civicgrid.accounts.choices import Role
 from civicgrid.accounts.scope import scope_of
 from civicgrid.core.audit import audit_record
 from civicgrid.core.models import AuditAction
@@ -24,6 +26,7 @@ from .choices import AttachmentKind, Source
 from .models import Camera, Category, hash_device_key
 from .permissions import CENTRE_ROLES, CaseNotFound
 from .services.intake import Reported, case_report_with_photos, place
+from .workflow import CaseConflict
 
 KEY_PREFIX = "cgcam_"
 
@@ -62,16 +65,34 @@ def camera_create(
     return camera, raw
 
 
-def camera_key_rotate(*, camera: Camera, actor=None) -> str:
-    """A new device key; the old one stops working at once. Also re-enables the camera."""
+class KeyChanged(CaseConflict):
+    """The key was rotated (or the camera switched off) by someone else since the page was
+    drawn: nothing changed, HTTP 409."""
+
+    def __init__(self, message: str = "该设备密钥已被他人更换,请刷新后再试"):
+        super().__init__(message)
+
+
+def camera_key_rotate(*, camera: Camera, actor=None, expected_prefix: str | None = None) -> str:
+    """A new device key; the old one stops working at once (the next request looks the key up
+    by its hash, nothing is cached). Also re-enables the camera. Returns the raw key, which
+    is never stored: the caller shows it once.
+
+    Compare-and-set on the key hash the caller loaded, so two operators pressing "rotate" at
+    the same time do not both believe their key is the live one: the second gets KeyChanged.
+    `expected_prefix` is the prefix the caller's page showed (checked against the row too)."""
+    if expected_prefix is not None and expected_prefix != camera.key_prefix:
+        raise KeyChanged()
     raw = _new_key()
     with transaction.atomic():
-        Camera.objects.filter(pk=camera.pk).update(
+        rows = Camera.objects.filter(pk=camera.pk, key_hash=camera.key_hash).update(
             key_hash=hash_device_key(raw), key_prefix=raw[:10], is_active=True,
             updated_at=timezone.now(),
         )  # fmt: skip
+        if rows != 1:
+            raise KeyChanged()
         audit_record(action=AuditAction.TOKEN, obj=camera, actor=actor,
-                     changes={"rotated": raw[:10]})  # fmt: skip
+                     changes={"rotated": [camera.key_prefix, raw[:10]]})  # fmt: skip
     camera.key_hash, camera.key_prefix, camera.is_active = hash_device_key(raw), raw[:10], True
     return raw
 
@@ -149,6 +170,38 @@ def camera_list(*, user):
 
 def camera_get(*, user, pk: int) -> Camera:
     camera = camera_list(user=user).filter(pk=pk).first()
+    if camera is None:
+        raise CaseNotFound("监控点位不存在或不在您的权限范围内")
+    return camera
+
+
+# Who may see and rotate device keys: system administrators and command-centre operators of a
+# region covering the camera (J5: the operator hands the new key to the analytics vendor).
+KEY_ROLES = frozenset({Role.ADMIN, Role.OPERATOR})
+
+
+def camera_key_list(*, user):
+    """Cameras whose keys `user` may manage: under a region where they are administrator or
+    operator (superusers: all, including cameras placed nowhere)."""
+    scope = scope_of(user)
+    if scope.is_global:
+        return Camera.objects.select_related("unit")
+    paths = {path for role, path, _ in scope.assignments if role in KEY_ROLES and path}
+    if not paths:
+        return Camera.objects.none()
+    q = Q()
+    for path in paths:
+        q |= Q(path__startswith=path)
+    return Camera.objects.filter(q).exclude(path="").select_related("unit")
+
+
+def may_manage_keys(user) -> bool:
+    scope = scope_of(user)
+    return scope.is_global or bool(scope.roles & KEY_ROLES)
+
+
+def camera_key_get(*, user, pk: int) -> Camera:
+    camera = camera_key_list(user=user).filter(pk=pk).first()
     if camera is None:
         raise CaseNotFound("监控点位不存在或不在您的权限范围内")
     return camera

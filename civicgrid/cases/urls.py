@@ -7,4 +7,5 @@ app_name = "cases"
 urlpatterns = [
     path("", include("civicgrid.cases.urls_work")),
     path("report/", include("civicgrid.cases.urls_intake")),
+    path("cameras/", include("civicgrid.cases.urls_cameras")),
 ]
