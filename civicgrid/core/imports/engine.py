@@ -9,7 +9,7 @@ committed one).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
@@ -19,6 +19,7 @@ from django.db import transaction
 from .errors import DUPLICATE_IN_FILE, RowError
 from .kinds import ImportKind, PreparedRow
 from .readers import SheetRow, Table
+from .seen import SeenKeys
 
 DEFAULT_BATCH_SIZE = 500
 ErrorSink = Callable[[SheetRow, list[RowError]], None]
@@ -83,6 +84,10 @@ class ImportRun:
     `resume_from` is a sheet row number: rows before it were committed by an earlier run and
     only feed the duplicate-in-file check. `on_batch(result)` runs inside each batch's
     transaction when applying (the job's checkpoint), after it when dry-running.
+
+    Memory does not grow with the file: the keys seen so far live in `SeenKeys` (digests in a
+    temporary SQLite file), refused rows go to `on_error` as they come, and the summary keeps
+    at most `max_errors` of them.
     """
 
     def __init__(
@@ -102,19 +107,25 @@ class ImportRun:
         self.batch_size, self.resume_from = batch_size, resume_from
         self.on_batch, self.on_error = on_batch, on_error
         self.summary = Summary(max_errors=max_errors)
-        self.seen: dict[Hashable, int] = {}
+        self.seen: SeenKeys | None = None
 
     def run(self) -> Summary:
-        for batch in batched(self.table.rows(), self.batch_size):
-            fresh = [r for r in batch if r.number >= self.resume_from]
-            for row in batch[: len(batch) - len(fresh)]:
-                self._prepare(row)  # committed earlier: only remember its key
-            if fresh:
-                self._run_batch(fresh)
+        self.seen = SeenKeys()
+        try:
+            for batch in batched(self.table.rows(), self.batch_size):
+                fresh = [r for r in batch if r.number >= self.resume_from]
+                done = batch[: len(batch) - len(fresh)]
+                if done:  # committed earlier: only remember their keys
+                    self._mark_duplicates([self._prepare(row) for row in done])
+                if fresh:
+                    self._run_batch(fresh)
+        finally:
+            self.seen.close()
         return self.summary
 
     def _run_batch(self, batch: list[SheetRow]) -> None:
         prepared = [self._prepare(row) for row in batch]
+        self._mark_duplicates(prepared)
         if self.apply:
             with transaction.atomic():
                 result = self._classify_and_apply(batch, prepared)
@@ -132,16 +143,21 @@ class ImportRun:
     def _prepare(self, row: SheetRow) -> PreparedRow:
         cleaned, errors = self.kind.validate_row(row.values, row.number)
         prepared = PreparedRow(row.number, cleaned, errors=list(errors))
-        if errors:
-            return prepared
-        prepared.key = self.kind.natural_key(cleaned)
-        if prepared.key is not None:
-            first = self.seen.setdefault(prepared.key, row.number)
-            if first != row.number:
-                message = f"与第 {first} 行重复（{prepared.key}）"
-                column = self.kind.key_column()
-                prepared.errors.append(RowError(row.number, column, DUPLICATE_IN_FILE, message))
+        if not errors:
+            prepared.key = self.kind.natural_key(cleaned)
         return prepared
+
+    def _mark_duplicates(self, rows: list[PreparedRow]) -> None:
+        """Refuse a valid row whose key an earlier row of the file had (batch by batch)."""
+        keyed = [r for r in rows if r.key is not None and not r.errors]
+        if not keyed or self.seen is None:
+            return
+        firsts = self.seen.add([(r.key, r.number) for r in keyed])
+        column = self.kind.key_column()
+        for row, first in zip(keyed, firsts, strict=True):
+            if first is not None:
+                message = f"与第 {first} 行重复（{row.key}）"
+                row.errors.append(RowError(row.number, column, DUPLICATE_IN_FILE, message))
 
     def _classify_and_apply(self, batch: list[SheetRow], rows: list[PreparedRow]) -> BatchResult:
         valid = [r for r in rows if not r.errors]

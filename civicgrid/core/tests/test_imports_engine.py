@@ -159,3 +159,17 @@ def test_command_exits_non_zero_on_unreadable_file(kinds, tmp_path, capsys):
     with pytest.raises(CommandError) as missing:
         call_command("registry_import", "test_resident", str(tmp_path / "nope.csv"))
     assert missing.value.returncode == 2
+
+
+def test_seen_keys_answer_the_first_row_across_calls():
+    from civicgrid.core.imports.seen import SeenKeys
+
+    seen = SeenKeys()
+    try:
+        first = seen.add([(f"K{n}", n + 2) for n in range(1200)])  # > one lookup chunk
+        assert first == [None] * 1200
+        again = seen.add([("K5", 2000), ("new", 2001), ("new", 2002), (("t", 1), 2003)])
+        assert again == [7, None, 2001, None]
+        assert seen.add([(("t", 1), 2004), ("K1199", 2005)]) == [2003, 1201]
+    finally:
+        seen.close()

@@ -3,18 +3,30 @@
 Prints the JSON summary `{rows, created, updated, refused, errors: [{row, column, code,
 message}]}` with the sheet's own row numbers. A file that cannot be read exits with status 2
 and a JSON error on stderr; refused rows are data, not failure (exit 0).
+
+Refused rows are spooled to a temporary file as the batches go and streamed into the JSON at
+the end, so a million-row file with many bad rows does not hold its error list in memory.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+import tempfile
+from typing import IO, Any
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from civicgrid.core.context import acting_as
-from civicgrid.core.imports import DEFAULT_BATCH_SIZE, ImportFileError, ImportRun, open_table
+from civicgrid.core.imports import (
+    DEFAULT_BATCH_SIZE,
+    ImportFileError,
+    ImportRun,
+    RowError,
+    SheetRow,
+    Summary,
+    open_table,
+)
 from civicgrid.core.imports.kinds import all_kinds, get_kind
 
 
@@ -39,13 +51,40 @@ class Command(BaseCommand):
             table = open_table(options["file"], kind_cls, max_bytes=None)
         except (ImportFileError, OSError) as exc:
             self._unreadable(exc)
-        with acting_as(actor):
+        with tempfile.TemporaryFile("w+", encoding="utf-8") as spool, acting_as(actor):
+
+            def spill(_row: SheetRow, errors: list[RowError]) -> None:
+                for error in errors:
+                    spool.write(json.dumps(error.as_dict(), ensure_ascii=False) + "\n")
+
             run = ImportRun(
                 kind_cls(actor=actor), table, apply=not options["dry_run"], actor=actor,
-                batch_size=options["batch_size"],
+                batch_size=options["batch_size"], on_error=spill, max_errors=0,
             )  # fmt: skip
             summary = run.run()
-        self.stdout.write(json.dumps(summary.as_dict(), ensure_ascii=False, indent=2))
+            self._write_summary(summary, spool)
+
+    def _write_summary(self, summary: Summary, spool: IO[str]) -> None:
+        """The summary's JSON with the spooled errors streamed into its `errors` list."""
+        counts = {
+            k: v for k, v in summary.as_dict().items() if k not in ("errors", "errors_truncated")
+        }
+        out = self.stdout
+        out.write("{", ending="\n")
+        for key, value in counts.items():
+            out.write(f"  {json.dumps(key)}: {json.dumps(value)},", ending="\n")
+        spool.seek(0)
+        first = spool.readline()
+        if not first:
+            out.write('  "errors": []', ending="\n")
+        else:
+            out.write('  "errors": [', ending="\n")
+            for line in spool:
+                out.write(f"    {first.rstrip()},", ending="\n")
+                first = line
+            out.write(f"    {first.rstrip()}", ending="\n")
+            out.write("  ]", ending="\n")
+        out.write("}", ending="\n")
 
     def _user(self, username: str | None) -> Any:
         if not username:
