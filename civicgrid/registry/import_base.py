@@ -16,7 +16,6 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 
 from civicgrid.accounts.scope import UserScope, scope_of
-from civicgrid.core.audit import audit_record
 from civicgrid.core.imports import CellError, Column, ImportKind, PreparedRow, RowError, clean_text
 from civicgrid.grids.models import Region
 
@@ -138,20 +137,6 @@ class RegistryKind(ImportKind):
     @classmethod
     def column_names(cls) -> set[str]:
         return {c.name for c in cls.columns}
-
-    def audit_batch(self, model: type, created: list, updated: list, rows: list) -> None:
-        """One audit row per batch (per-row audit would triple the writes of an import)."""
-        if not created and not updated:
-            return
-        audit_record(
-            action="create" if created else "change",
-            object_type=model._meta.label_lower,
-            object_id=f"import:{self.name}",
-            object_repr=f"{self.label}导入 第{rows[0].number}–{rows[-1].number}行",
-            changes={"import": self.name, "created": [o.pk for o in created],
-                     "updated": [o.pk for o in updated]},
-            actor=self.user,
-        )  # fmt: skip
 
 
 class PlacementMixin:

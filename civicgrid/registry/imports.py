@@ -5,8 +5,9 @@ People go through a bulk path, not `person_create` per row: a street's register 
 thousands of rows and the service's three queries and audit row per person would make a
 million-row import take hours. The bulk path keeps the service's rules: the same
 `identity_parse` / `phone_parse` validation, AES-GCM encryption and keyed blind index, the
-UNIQUE index on the ID, write scope per unit grid; audit is one row per batch listing the
-people created and updated (masked numbers are never needed there: the ids point to them).
+UNIQUE index on the ID, write scope per unit grid, and one audit row per person created or
+changed with what `person_create` / `person_update` would log (masked numbers, the changed
+fields, tags added), appended for the whole batch at once by `audit_record_many`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from civicgrid.core import crypto
+from civicgrid.core.audit import AuditEntry, audit_record_many, diff, snapshot
 from civicgrid.core.imports import (
     CellError,
     Column,
@@ -44,6 +46,7 @@ from .import_base import (
 )
 from .models import ID_PURPOSE, PHONE_PURPOSE, Household, Person, PersonTag, Room
 from .services._common import audit_change
+from .services.people import PERSON_AUDIT
 
 SEX = {"男": "M", "女": "F", "M": "M", "F": "F", "男性": "M", "女性": "F"}
 RESIDENCY = {
@@ -241,10 +244,44 @@ class PersonKind(PlacementMixin, RegistryKind):
         created = [self._new(row) for row in rows if not row.is_update]
         Person.objects.bulk_create(created, batch_size=500)
         updated = [r for r in rows if r.is_update]
+        before = {r.existing.pk: _audit_view(r.existing) for r in updated}
         self._update(updated)
         self._set_heads(rows, created)
-        self._tag(rows, created)
-        self.audit_batch(Person, created, [r.existing for r in updated], rows)
+        tags = self._tag(rows, created)
+        audit_record_many(self._audit_entries(rows, created, before, tags), actor=self.user)
+
+    def _audit_entries(
+        self, rows: list[PreparedRow], created: list[Person], before: dict, tags: dict
+    ) -> list[AuditEntry]:
+        """One row per person, as the services log it; tags added ride along."""
+        people, entries = iter(created), []
+        for row in rows:
+            person = row.existing if row.is_update else next(people)
+            changes = self._audit_changes(row, person, before.get(person.pk))
+            if person.pk in tags:
+                changes["tags_added"] = tags[person.pk]
+            if row.is_update and set(changes) == {"import", "row"}:
+                continue  # nothing changed: person_update would not log either
+            action = "change" if row.is_update else "create"
+            entries.append(
+                AuditEntry(action, "registry.person", str(person.pk), str(person), changes)
+            )
+        return entries
+
+    def _audit_changes(self, row: PreparedRow, person: Person, before: dict | None) -> dict:
+        """A new person's masked view, or the before/after of the fields the row changed."""
+        source = {"import": self.name, "row": row.number}
+        if before is not None:
+            changed = diff(before, _audit_view(person))
+            if not changed:
+                return source
+            old = {k: v[0] for k, v in changed.items()}
+            return {"before": old, "after": {k: v[1] for k, v in changed.items()}, **source}
+        c = row.cleaned
+        after = {**snapshot(person, PERSON_AUDIT),
+                 "id_number": crypto.mask_id_number(c["id_number"]),
+                 "phone": crypto.mask_phone(c.get("phone") or "")}  # fmt: skip
+        return {"after": after, **source}
 
     def _room(self, row: PreparedRow) -> Room | None:
         key = self.room_key(row, row.cleaned["_building"])
@@ -348,14 +385,15 @@ class PersonKind(PlacementMixin, RegistryKind):
         if changed:
             Household.objects.bulk_update(changed, ["head"])
 
-    def _tag(self, rows: list[PreparedRow], created: list[Person]) -> None:
+    def _tag(self, rows: list[PreparedRow], created: list[Person]) -> dict[int, list[str]]:
+        """Add the tags the rows name and do not exist yet; {person id: kinds added}."""
         people = iter(created)
         wanted: list[tuple[Person, str]] = []
         for row in rows:
             person = row.existing if row.is_update else next(people)
             wanted += [(person, kind) for kind in row.cleaned.get("tags") or ()]
         if not wanted:
-            return
+            return {}
         active = set(
             PersonTag.objects.active()
             .filter(person__in=[p for p, _k in wanted])
@@ -368,6 +406,10 @@ class PersonKind(PlacementMixin, RegistryKind):
             for p, k in dict.fromkeys(wanted) if (p.pk, k) not in active
         ]  # fmt: skip
         PersonTag.objects.bulk_create(tags)
+        added: dict[int, list[str]] = {}
+        for tag in tags:
+            added.setdefault(tag.person_id, []).append(tag.kind)
+        return added
 
 
 @register
@@ -445,6 +487,12 @@ class HouseholdKind(PlacementMixin, RegistryKind):
         after = {"room": household.room_id, "unit": household.unit_id,
                  "address": household.address}  # fmt: skip
         audit_change(household, before, after, self.user)
+
+
+def _audit_view(person: Person) -> dict[str, Any]:
+    """A person as the audit log shows them (masked numbers), for before/after of an update."""
+    return {**snapshot(person, PERSON_AUDIT), "id_number": person.id_number_masked,
+            "phone": person.phone_masked}  # fmt: skip
 
 
 def can_write_path(kind: RegistryKind, path: str) -> bool:

@@ -137,3 +137,26 @@ def test_rows_from_before_chains_are_verified_in_their_format():
     with connection.cursor() as c:
         c.execute("UPDATE core_auditlog SET object_id = 'forged' WHERE seq = 2")
     assert audit_verify_chain()[1]
+
+
+def test_bulk_append_interleaves_with_single_appends_and_verifies():
+    from civicgrid.core.audit import AuditEntry, audit_record_many
+
+    _rows(3)
+    entries = [AuditEntry("create", "t.bulk", str(i), f"#{i}", {"n": i}) for i in range(40)]
+    with transaction.atomic():
+        assert audit_record_many(entries) == 40
+    _rows(2)
+    assert audit_record_many([]) == 0
+    bulk = AuditLog.objects.filter(object_type="t.bulk")
+    assert bulk.count() == 40 and {r.chain for r in bulk} == {
+        chain_for("t.bulk", str(i)) for i in range(40)
+    }
+    for row in bulk:
+        assert row.chain == chain_for("t.bulk", row.object_id)
+        assert row.changes == {"n": int(row.object_id)}
+    heads = {h.pk: h.last_seq for h in AuditChainHead.objects.all()}
+    for chain, last in heads.items():
+        seqs = sorted(AuditLog.objects.filter(chain=chain).values_list("chain_seq", flat=True))
+        assert seqs == list(range(1, last + 1))
+    assert audit_verify_chain()[1] == []

@@ -179,7 +179,69 @@ def test_office_workbook_imports_good_rows_encrypted_placed_and_audited(office, 
     found = services.id_index(li.id_number)
     assert Person.objects.filter(id_number_bidx=found).count() == 1
     assert AuditLog.objects.count() > audit_before
-    assert AuditLog.objects.filter(object_id="import:person").exists()
+    assert_person_audit(wang, li, known=known)
+
+
+def assert_person_audit(*created: Person, known: Person) -> None:
+    """One audit row per person written, like the services', with masked numbers only."""
+    rows = AuditLog.objects.filter(object_type="registry.person")
+    for p in created:
+        (row,) = rows.filter(object_id=str(p.pk))
+        assert row.action == "create" and row.changes["import"] == "person"
+        assert row.changes["after"]["id_number"] == p.id_number_masked
+        assert row.changes["after"]["name"] == p.name and p.id_number not in json.dumps(row.changes)
+    (change,) = rows.filter(object_id=str(known.pk), action="change")
+    assert (
+        change.changes["before"]["name"] == "旧名字" and change.changes["after"]["name"] == "新名字"
+    )
+    assert change.changes["after"]["phone"] == "139****0000" and change.changes["row"] == 14
+    assert not AuditLog.objects.filter(object_id="import:person").exists()
+
+
+def test_wang_creation_audit_names_the_tag_added(office, tmp_path):
+    path = office_workbook(tmp_path / "a.xlsx", office_rows(office))
+    run("person", path, office["user"], apply=True)
+    wang = Person.objects.get(name="王秀英")
+    row = AuditLog.objects.get(object_type="registry.person", object_id=str(wang.pk))
+    assert row.changes["tags_added"] == ["elderly_alone"] and row.changes["row"] == 4
+
+
+def test_bulk_audit_keeps_every_chain_verifiable(office, tmp_path):
+    from civicgrid.core.audit import audit_verify_chain
+
+    rows = [[n, f"居民{n}", make_id(birth=dt.date(1991, 2, 1 + n % 28)), None, None, None, None,
+             office["unit"].code, None, None, None, None] for n in range(40)]  # fmt: skip
+    path = office_workbook(tmp_path / "many.xlsx", rows)
+    services.person_update(user=office["user"], person=office["known"], name="链中")
+    summary = run("person", path, office["user"], apply=True)
+    assert summary["created"] == 40
+    people = Person.objects.filter(name__startswith="居民")
+    logged = AuditLog.objects.filter(object_type="registry.person", action="create")
+    assert set(logged.values_list("object_id", flat=True)) >= {str(p.pk) for p in people}
+    assert len({r.chain for r in logged}) > 1  # spread over chains, each one whole
+    assert audit_verify_chain()[1] == []
+
+
+def test_duplicate_in_file_is_found_across_batches_and_after_resume(office, tmp_path):
+    ids = [make_id(birth=dt.date(1992, 3, 1 + n)) for n in range(6)]
+    rows = [[n, f"居民{n}", ids[n % 6] if n < 6 else ids[n - 6], None, None, None, None,
+             office["unit"].code, None, None, None, None] for n in range(9)]  # fmt: skip
+    path = office_workbook(tmp_path / "dups.xlsx", rows)  # data rows 4..12; 10..12 repeat 4..6
+    kind = get_kind("person")
+
+    def go(resume_from: int = 0) -> dict[str, Any]:
+        table = open_table(path, kind)
+        return ImportRun(kind(actor=office["user"]), table, apply=True, actor=office["user"],
+                         batch_size=2, resume_from=resume_from).run().as_dict()  # fmt: skip
+
+    first = go()
+    assert codes(first) == [(r, "身份证号", "duplicate_in_file") for r in (10, 11, 12)]
+    assert [e["message"].split("（")[0] for e in first["errors"]] == [
+        "与第 4 行重复", "与第 5 行重复", "与第 6 行重复"]  # fmt: skip
+    resumed = go(resume_from=9)  # rows 4..8 committed earlier: they only feed the check
+    assert resumed["rows"] == 4 and resumed["created"] == 0 and resumed["updated"] == 1
+    assert codes(resumed) == [(r, "身份证号", "duplicate_in_file") for r in (10, 11, 12)]
+    assert Person.objects.filter(name__startswith="居民").count() == 6
 
 
 def test_rerun_updates_instead_of_duplicating(office, tmp_path):
@@ -258,7 +320,17 @@ def test_command_prints_json_summary(office, tmp_path):
     assert set(data) == {"rows", "created", "updated", "refused", "errors"}
     assert (data["rows"], data["created"], data["updated"], data["refused"]) == (12, 2, 1, 9)
     assert set(data["errors"][0]) == {"row", "column", "code", "message"}
+    assert codes(data) == EXPECTED  # every refused row, streamed from the spool in order
     assert [(e["row"], e["code"]) for e in data["errors"]][0] == (6, "id_mangled")
+
+
+def test_command_json_without_errors(office, tmp_path):
+    path = office_workbook(tmp_path / "ok.xlsx", office_rows(office)[:2])
+    out = StringIO()
+    call_command("registry_import", "person", str(path), "--user", office["user"].username,
+                 stdout=out)  # fmt: skip
+    assert json.loads(out.getvalue()) == {
+        "rows": 2, "created": 2, "updated": 0, "refused": 0, "errors": []}  # fmt: skip
 
 
 def _sheet(path: Path, header: list[str], rows: list[list[Any]]) -> Path:
