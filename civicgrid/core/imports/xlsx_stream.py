@@ -7,13 +7,22 @@ once it is yielded, so memory stays flat however long the sheet is. It loads the
 strings once (they are what a register repeats: grid codes, sexes, categories), reads inline
 strings, and turns numbers in date-formatted cells into dates using the styles' number
 formats, as Excel itself does.
+
+Shared strings are not only the repeated ones: Excel and openpyxl put every text cell there,
+so a register of a million people has about three million of them (names, ID numbers, phone
+numbers), ~250 MB as Python strings. `SharedStrings` keeps the first `SPILL_STRINGS` in memory
+(the repeated ones come first, in order of first use) and writes the rest to a temporary file,
+keeping only their end offsets (8 bytes each) and reading each back with one `os.pread`.
 """
 
 from __future__ import annotations
 
+import os
 import posixpath
 import re
+import tempfile
 import zipfile
+from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -32,6 +41,7 @@ _MERGE = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
 _EPOCH_1900 = datetime(1899, 12, 30)
 _EPOCH_1904 = datetime(1904, 1, 1)
 _CHUNK = 1 << 20
+SPILL_STRINGS = 50_000
 
 
 @dataclass(frozen=True)
@@ -58,9 +68,6 @@ class StreamingWorkbook:
         self.strings = self._shared_strings()
         self.date_styles = self._date_styles()
 
-    def close(self) -> None:
-        self.archive.close()
-
     # --- workbook parts ------------------------------------------------------------------
     def _workbook(self) -> tuple[list[SheetInfo], bool]:
         targets = {}
@@ -79,14 +86,23 @@ class StreamingWorkbook:
                 sheets.append(SheetInfo(el.get("name", ""), target, visible))
         return sheets, date1904
 
-    def _shared_strings(self) -> list[str]:
+    def close(self) -> None:
+        self.archive.close()
+        self.strings.close()
+
+    def _shared_strings(self) -> SharedStrings:
+        strings = SharedStrings()
         if "xl/sharedStrings.xml" not in self.archive.namelist():
-            return []
-        strings: list[str] = []
-        for _e, el in iterparse(self.archive.open("xl/sharedStrings.xml")):
-            if el.tag == f"{MAIN}si":
-                strings.append(_text_of(el))
-                el.clear()
+            return strings
+        root = None
+        with self.archive.open("xl/sharedStrings.xml") as handle:
+            for event, el in iterparse(handle, events=("start", "end")):
+                if event == "start":
+                    root = el if root is None else root
+                elif el.tag == f"{MAIN}si":
+                    strings.append(_text_of(el))
+                    root.clear()  # drop the parsed <si>: the tree does not grow
+        strings.finish()
         return strings
 
     def _date_styles(self) -> frozenset[int]:
@@ -173,6 +189,47 @@ class StreamingWorkbook:
         if serial == int(serial):
             return moment.date()
         return moment
+
+
+class SharedStrings:
+    """The shared string table by index: a list up to SPILL_STRINGS, a temporary file past it."""
+
+    def __init__(self, spill_after: int | None = None) -> None:
+        self.head: list[str] = []
+        self.limit = SPILL_STRINGS if spill_after is None else spill_after
+        self.spool: Any = None
+        self.ends = array("Q")
+
+    def append(self, text: str) -> None:
+        if len(self.head) < self.limit:
+            self.head.append(text)
+            return
+        if self.spool is None:
+            self.spool = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
+        self.spool.write(text.encode())
+        self.ends.append(self.spool.tell())
+
+    def finish(self) -> None:
+        """Flush the spilled strings so `os.pread` sees them."""
+        if self.spool is not None:
+            self.spool.flush()
+
+    def __len__(self) -> int:
+        return len(self.head) + len(self.ends)
+
+    def __getitem__(self, index: int) -> str:
+        if 0 <= index < len(self.head):
+            return self.head[index]
+        tail = index - len(self.head)
+        if not 0 <= tail < len(self.ends):
+            raise IndexError(f"shared string {index} does not exist")
+        start = self.ends[tail - 1] if tail else 0
+        return os.pread(self.spool.fileno(), self.ends[tail] - start, start).decode()
+
+    def close(self) -> None:
+        if self.spool is not None:
+            self.spool.close()
+            self.spool = None
 
 
 def _resolve(target: str) -> str:

@@ -201,3 +201,49 @@ def test_missing_required_column_names_aliases(tmp_path):
     with pytest.raises(ImportFileError) as exc:
         open_table(path, ResidentKind)
     assert "身份证号" in exc.value.message and "公民身份号码" in exc.value.message
+
+
+def shared_strings_copy(source, target):
+    """openpyxl writes inline strings; Excel writes shared ones: rewrite the sheet that way."""
+    import re
+    import zipfile
+    from xml.sax.saxutils import escape
+
+    inline = re.compile(rb'<c r="([A-Z]+\d+)"([^>]*) t="inlineStr"><is><t[^>]*>(.*?)</t></is></c>')
+    strings: list[bytes] = []
+
+    def shared(m):
+        strings.append(m.group(3))
+        return b'<c r="%s"%s t="s"><v>%d</v></c>' % (m.group(1), m.group(2), len(strings) - 1)
+
+    with zipfile.ZipFile(source) as src, zipfile.ZipFile(target, "w") as out:
+        for name in src.namelist():
+            data = src.read(name)
+            if name.startswith("xl/worksheets/"):
+                data = inline.sub(shared, data)
+            out.writestr(name, data)
+        items = b"".join(b"<si><t>%s</t></si>" % t for t in strings)
+        ns = escape("http://schemas.openxmlformats.org/spreadsheetml/2006/main").encode()
+        out.writestr("xl/sharedStrings.xml", b'<sst xmlns="%s">%s</sst>' % (ns, items))
+    return target
+
+
+@pytest.mark.parametrize("spill_after", [0, 3])
+def test_streaming_reader_reads_the_same_with_shared_strings_spilled(
+    tmp_path, settings, monkeypatch, spill_after
+):
+    from civicgrid.core.imports import xlsx_stream
+
+    inline = office_workbook(tmp_path / "inline.xlsx")
+    path = shared_strings_copy(inline, tmp_path / "shared.xlsx")
+    settings.IMPORT_STREAM_XLSX_BYTES = 0  # the streaming reader
+    expected = [(r.number, r.raw) for r in open_table(inline, ResidentKind).rows()]
+    assert "320803195803020137" in {c for _n, raw in expected for c in raw}
+    assert [(r.number, r.raw) for r in open_table(path, ResidentKind).rows()] == expected
+    monkeypatch.setattr(xlsx_stream, "SPILL_STRINGS", spill_after)
+    workbook = xlsx_stream.StreamingWorkbook(str(path))
+    assert len(workbook.strings.head) == spill_after and len(workbook.strings.ends) > 10
+    workbook.close()
+    assert [(r.number, r.raw) for r in open_table(path, ResidentKind).rows()] == expected
+    with pytest.raises(IndexError):
+        xlsx_stream.SharedStrings(spill_after=1)[0]
