@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import logging
 import secrets
 import struct
+import threading
 import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -30,11 +32,15 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.core.signals import request_finished
+from django.db import DEFAULT_DB_ALIAS, transaction
+from django.db.models import Q
 from django.utils import timezone
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .models import Attachment
 
+log = logging.getLogger(__name__)
 FIELD = "photos"
 BASE_FORMATS = ("JPEG", "PNG", "WEBP")
 VARIANTS = ("file", "medium", "thumb")
@@ -208,14 +214,16 @@ def _names(ext: str, now: dt.datetime) -> dict[str, str]:
 def attachment_store(
     *, case, image: PreparedImage, kind: str, uploaded_by=None, event=None
 ) -> Attachment:
-    """Write the three copies and the row. If the row cannot be written, the files go too."""
+    """Write the three copies and the row. If the row cannot be written, the files go too;
+    if the transaction around it rolls back later, `uncommitted_files_sweep` removes them."""
+    uncommitted_files_sweep()  # leftovers of an earlier transaction on this thread
     saved: list[str] = []
     try:
         names = {}
         for variant, name in _names(image.ext, timezone.now()).items():
             names[variant] = default_storage.save(name, ContentFile(image.variants[variant]))
             saved.append(names[variant])
-        return Attachment.objects.create(
+        attachment = Attachment.objects.create(
             case=case, event=event, kind=kind, file=names["file"], medium=names["medium"],
             thumb=names["thumb"], content_type=image.content_type,
             size=len(image.variants["file"]), width=image.width, height=image.height,
@@ -224,6 +232,8 @@ def attachment_store(
     except Exception:
         files_delete(saved)
         raise
+    _track_until_commit(saved)
+    return attachment
 
 
 def files_delete(names: Iterable[str]) -> None:
@@ -237,3 +247,117 @@ def files_delete(names: Iterable[str]) -> None:
 
 def attachment_files(attachment: Attachment) -> list[str]:
     return [f.name for f in (attachment.file, attachment.medium, attachment.thumb) if f]
+
+
+# --- files and transactions ------------------------------------------------------------------
+#
+# Why files are written at once and removed on rollback, rather than written after commit:
+# the row and the page that shows it right after the move need the file to exist, and a write
+# that fails after commit would leave a row pointing at nothing. A file written inside a
+# transaction is "pending" until that transaction commits (an on_commit hook clears it; Django
+# drops the hooks of a rolled-back transaction or savepoint, so a pending entry is exactly a
+# write whose transaction did not commit). Pending files are deleted as soon as this thread is
+# outside any transaction again: at the end of every request (signal below), before the next
+# store, or by the caller. Only a crashed process can leave a file behind; the scheduler's
+# `orphan_files_sweep` removes those after a day.
+
+
+@dataclass
+class _Pending:
+    alias: str
+    names: list[str]
+
+
+class _Ledger(threading.local):
+    def __init__(self) -> None:
+        self.pending: list[_Pending] = []
+
+
+_ledger = _Ledger()
+
+
+def _track_until_commit(names: list[str], using: str | None = None) -> None:
+    alias = using or DEFAULT_DB_ALIAS
+    if not names or not transaction.get_connection(alias).in_atomic_block:
+        return  # autocommit: the row is already committed
+    entry = _Pending(alias, list(names))
+    _ledger.pending.append(entry)
+    transaction.on_commit(lambda: _committed(entry), using=alias)
+
+
+def _committed(entry: _Pending) -> None:
+    try:
+        _ledger.pending.remove(entry)
+    except ValueError:
+        pass
+
+
+def uncommitted_files_sweep() -> int:
+    """Delete files whose transaction ended without committing (rolled back, or the savepoint
+    they were written in was). Does nothing while a transaction is still open, since its
+    files may yet be committed. Returns the number of files deleted."""
+    done, keep = [], []
+    for entry in _ledger.pending:
+        open_now = transaction.get_connection(entry.alias).in_atomic_block
+        (keep if open_now else done).append(entry)
+    if not done:
+        return 0
+    _ledger.pending = keep
+    names = [name for entry in done for name in entry.names]
+    files_delete(names)
+    log.info("removed %d image files of a rolled-back transaction", len(names))
+    return len(names)
+
+
+def _sweep_after_request(sender, **kwargs) -> None:
+    uncommitted_files_sweep()
+
+
+request_finished.connect(_sweep_after_request, dispatch_uid="cases.attachments.sweep")
+
+
+ORPHAN_AGE = dt.timedelta(days=1)
+ORPHAN_MONTHS_BACK = 2  # month folders looked at besides the current one
+ORPHAN_BATCH = 500
+
+
+def _month_dirs(now: dt.datetime) -> list[str]:
+    """The folders files written in the last ~2 months live in (cases/YYYY/MM, local time)."""
+    local = timezone.localtime(now)
+    year, month, out = local.year, local.month, []
+    for _ in range(ORPHAN_MONTHS_BACK + 1):
+        out.append(f"cases/{year:04d}/{month:02d}")
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+    return out
+
+
+def _files_in(folder: str) -> list[str]:
+    try:
+        _, files = default_storage.listdir(folder)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    return [f"{folder}/{name}" for name in files]
+
+
+def _referenced(names: list[str]) -> set[str]:
+    rows = Attachment.objects.filter(
+        Q(file__in=names) | Q(medium__in=names) | Q(thumb__in=names)
+    ).values_list("file", "medium", "thumb")
+    return {name for row in rows for name in row}
+
+
+def orphan_files_sweep(now: dt.datetime) -> int:
+    """Scheduler step: delete image files no attachment row names, older than a day (left by
+    a process that died between writing a file and committing). Looks at the month folders
+    of the last two months only, so each pass is bounded; younger files may still belong to
+    an open transaction and are left alone. Returns the number of files deleted."""
+    cutoff, removed = now - ORPHAN_AGE, 0
+    for folder in _month_dirs(now):
+        names = [n for n in _files_in(folder) if default_storage.get_modified_time(n) < cutoff]
+        for start in range(0, len(names), ORPHAN_BATCH):
+            batch = names[start : start + ORPHAN_BATCH]
+            known = _referenced(batch)
+            orphans = [n for n in batch if n not in known]
+            files_delete(orphans)
+            removed += len(orphans)
+    return removed

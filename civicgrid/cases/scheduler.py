@@ -7,10 +7,12 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from django.db import IntegrityError, transaction
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef
 
 from . import notify
+from .attachments import orphan_files_sweep
 from .choices import Action, Card, Status, Step
 from .models import Case, CaseEvent, Escalation
 
@@ -91,7 +93,41 @@ def resolve_stale_escalations(now: dt.datetime) -> int:
     return stale.update(resolved_at=now)
 
 
-STEPS = (raise_escalations, resolve_stale_escalations)
+_optimized_at: dt.datetime | None = None
+
+
+def _has_statistics(cur) -> bool:
+    cur.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'")
+    if cur.fetchone() is None:
+        return False
+    cur.execute("SELECT 1 FROM sqlite_stat1 WHERE tbl = %s LIMIT 1", [Case._meta.db_table])
+    return cur.fetchone() is not None
+
+
+def optimize_sqlite(now: dt.datetime) -> int:
+    """Fresh planner statistics on SQLite (PostgreSQL's autovacuum does this by itself).
+
+    Without them SQLite took the wrong index for the overdue list at 1M cases and sorted
+    every open case (21 s instead of 6 ms; docs/BENCHMARKS.md). `PRAGMA optimize` re-runs
+    ANALYZE only where row counts moved a lot, sampling at most `analysis_limit` rows per
+    index, so it is cheap; it runs at most every SQLITE_OPTIMIZE_SECONDS (default 1 h) per
+    process. Before SQLite 3.46 it only considers tables this connection has queried, so a
+    database never analysed gets one bounded ANALYZE here. Returns 1 when it ran, 0 when
+    skipped (not SQLite, or too soon)."""
+    global _optimized_at
+    every = dt.timedelta(seconds=getattr(settings, "SQLITE_OPTIMIZE_SECONDS", 3600))
+    if connection.vendor != "sqlite" or (_optimized_at and now - _optimized_at < every):
+        return 0
+    with connection.cursor() as cur:
+        cur.execute("PRAGMA analysis_limit = 1000")
+        if not _has_statistics(cur):
+            cur.execute("ANALYZE")
+        cur.execute("PRAGMA optimize = 0x10002")  # 0x10000: every table (SQLite >= 3.46)
+    _optimized_at = now
+    return 1
+
+
+STEPS = (raise_escalations, resolve_stale_escalations, orphan_files_sweep, optimize_sqlite)
 
 
 def run_once(now: dt.datetime) -> dict[str, int]:
