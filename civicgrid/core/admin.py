@@ -9,7 +9,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
-from .models import AuditChainHead, AuditLog, ImportJob
+from .models import AuditChainHead, AuditLog, ImportJob, RefVersion
 
 
 class _DryRun(Exception):
@@ -84,6 +84,14 @@ class AuditLogAdmin(ReadOnlyAdmin):
 class AuditChainHeadAdmin(ReadOnlyAdmin):
     list_display = ("id", "last_seq", "last_hash")
     readonly_fields = ("id", "last_seq", "last_hash")
+
+
+@admin.register(RefVersion)
+class RefVersionAdmin(ReadOnlyAdmin):
+    """Counters bumped by every change to cached reference data (core/refcache.py)."""
+
+    list_display = ("name", "version")
+    readonly_fields = ("name", "version")
 
 
 @admin.register(ImportJob)
