@@ -6,8 +6,9 @@ refusals answer 403, cases outside the caller's scope 404, service validation 40
 malformed input 422 (handlers in civicgrid/api.py).
 
 Modules: `categories` (tree, search), `queues` (centre queue, workbenches, my cases,
-notifications), `cases` (list, create, detail), `actions` (one POST per transition). They
-are imported in that order because static paths must be registered before `/{number}`.
+notifications), `cases` (list, create, detail), `actions` (one POST per transition),
+`attachments` (photo uploads). They are imported in that order because static paths must be
+registered before `/{number}`.
 """
 
 from ninja import Router
@@ -37,6 +38,7 @@ from . import categories  # noqa: E402, F401
 from . import queues  # noqa: E402, F401
 from . import cases  # noqa: E402, F401
 from . import actions  # noqa: E402, F401
+from . import attachments  # noqa: E402, F401
 
 # isort: on
 

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from ninja import Path
 
 from .. import services
+from ..services import uploads
 from . import router
 from .common import case_detail, department_by_code, minor_category, region_by_code, visible_case
 from .schemas import (
@@ -179,15 +180,20 @@ def sign(request, payload: ReasonIn, number: str = NumberPath):
     )
 
 
-@_post("handle", "处置反馈")
+@_post("handle", "处置反馈(可引用已上传的照片)")
 def handle(request, payload: HandleIn, number: str = NumberPath):
-    """JSON only for now: photos go through the upload layer when it exists."""
+    """Photos are uploaded first (`POST /{number}/attachments`) and named in `attachment_ids`;
+    unknown, used or someone else's ids answer 400 `attachment_unknown` and nothing moves."""
     return _run(
         request,
         number,
-        lambda c: services.case_handle(
-            case=c, actor=request.user, note=payload.note, version=payload.version
-        ),
+        lambda c: uploads.case_handle_with_uploads(
+            case=c,
+            actor=request.user,
+            note=payload.note,
+            attachment_ids=payload.attachment_ids,
+            version=payload.version,
+        ),  # fmt: skip
     )
 
 
@@ -231,16 +237,17 @@ def escalate(request, payload: ReasonIn, number: str = NumberPath):
 # --- the verifier and the reporter ---------------------------------------------------------
 
 
-@_post("verify", "现场核查(通过/不通过返工)")
+@_post("verify", "现场核查(通过/不通过返工,可引用已上传的照片)")
 def verify(request, payload: VerifyIn, number: str = NumberPath):
     return _run(
         request,
         number,
-        lambda c: services.case_verify(
+        lambda c: uploads.case_verify_with_uploads(
             case=c,
             actor=request.user,
             passed=payload.passed,
             reason=payload.reason,
+            attachment_ids=payload.attachment_ids,
             version=payload.version,
         ),  # fmt: skip
     )

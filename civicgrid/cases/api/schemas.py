@@ -279,8 +279,16 @@ class DispatchIn(ReasonIn):
     region: str | None = Field(None, pattern=r"^\d{6,14}$", description="承办网格/区域编码")
 
 
+AttachmentIds = Field(
+    default_factory=list,
+    max_length=50,
+    description="先用 POST /cases/{number}/attachments 上传的照片 id,随本操作记入时间线",
+)
+
+
 class HandleIn(Versioned):
     note: str = Field(max_length=2000)
+    attachment_ids: list[int] = AttachmentIds
 
     _note = field_validator("note")(clean_text)
 
@@ -295,6 +303,7 @@ class DecideIn(ReasonIn):
 
 class VerifyIn(ReasonIn):
     passed: bool
+    attachment_ids: list[int] = AttachmentIds
 
 
 class RateIn(Versioned):
