@@ -1,14 +1,16 @@
 """Every read of the case loop, scoped by the user's role assignments.
 
 Lists come back with `for_lists()` (one query, no N+1) and the `light` annotation; counts
-for the queue tabs come from one aggregate query.
+for the queue tabs come from one query of capped counts (see `capped_count`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.core.exceptions import EmptyResultSet
+from django.db import connections
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from civicgrid.accounts.scope import scope_of
@@ -17,9 +19,62 @@ from .choices import OPEN_STATUSES, Status
 from .models import Case, CaseEvent, Category, Notification
 from .permissions import DEPARTMENT_ROLES, GRID_STAFF_ROLES, CaseNotFound
 
+# Tab badges stop counting here ("99+"); pagers and the API's `count` at 1,000 ("1000+").
+BUCKET_COUNT_CAP = 99
+PAGE_COUNT_CAP = 1000
+
 
 def _now(now: dt.datetime | None) -> dt.datetime:
     return now or timezone.now()
+
+
+class CappedCount(int):
+    """A count that stopped at `cap`: equal to the exact number when `capped` is false, to
+    `cap` (meaning "more than that") when true. Still an int, so JSON, comparisons and
+    `{% if count %}` work as before and `str()` is the bare number; templates print
+    `count.text` ("99+")."""
+
+    capped: bool
+
+    def __new__(cls, rows: int, cap: int) -> CappedCount:
+        obj = super().__new__(cls, min(rows, cap))
+        obj.capped = rows > cap
+        return obj
+
+    @property
+    def text(self) -> str:
+        return f"{int(self)}+" if self.capped else str(int(self))
+
+
+def _capped_sql(qs: QuerySet, cap: int) -> tuple[str, tuple]:
+    """`SELECT id … LIMIT cap+1` without ordering, joins or annotations: the database stops
+    after cap+1 matching rows instead of visiting every one (an exact COUNT over a bucket of
+    100,000 cases at 1M took 200–700 ms; this reads at most cap+1 index entries)."""
+    inner = qs.order_by().values("pk")[: cap + 1]
+    return inner.query.get_compiler(using=qs.db).as_sql()
+
+
+def capped_count(*, qs: QuerySet, cap: int = PAGE_COUNT_CAP) -> CappedCount:
+    """How many rows `qs` has, counting no further than cap+1 (one query)."""
+    return CappedCount(qs.order_by().values("pk")[: cap + 1].count(), cap)
+
+
+def capped_counts(*, qs: QuerySet, buckets: dict[str, Q], cap: int) -> dict[str, CappedCount]:
+    """Capped counts of several filters of `qs` in one query (one scalar subquery each), so
+    a page asks the same number of queries whatever the number of rows or buckets."""
+    parts, params = [], []
+    for n, q in enumerate(buckets.values()):
+        try:
+            sql, p = _capped_sql(qs.filter(q), cap)
+        except EmptyResultSet:  # e.g. a user with no department: nothing to count
+            parts.append("0")
+            continue
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) b{n})")
+        params.extend(p)
+    with connections[qs.db].cursor() as cur:
+        cur.execute("SELECT " + ", ".join(parts), params)
+        row = cur.fetchone()
+    return {name: CappedCount(rows, cap) for name, rows in zip(buckets, row, strict=True)}
 
 
 def case_list(*, user, now: dt.datetime | None = None) -> QuerySet[Case]:
@@ -71,13 +126,12 @@ def centre_queue(*, user, bucket: str, now: dt.datetime | None = None) -> QueryS
     return case_list(user=user, now=now).filter(q).order_by(order, "id")
 
 
-def _counts(qs: QuerySet, buckets: dict[str, Q]) -> dict[str, int]:
-    return qs.aggregate(**{name: Count("pk", filter=q) for name, q in buckets.items()})
-
-
-def centre_queue_counts(*, user, now: dt.datetime | None = None) -> dict[str, int]:
-    now = _now(now)
-    return _counts(Case.objects.for_scope(scope_of(user)), centre_buckets(now))
+def centre_queue_counts(
+    *, user, now: dt.datetime | None = None, cap: int = BUCKET_COUNT_CAP
+) -> dict[str, CappedCount]:
+    """Each bucket's count up to `cap` (then "cap+"), in one query."""
+    qs = Case.objects.for_scope(scope_of(user))
+    return capped_counts(qs=qs, buckets=centre_buckets(_now(now)), cap=cap)
 
 
 # --- department workbench --------------------------------------------------------------------
@@ -98,16 +152,26 @@ def department_buckets(now: dt.datetime) -> dict[str, Q]:
     }
 
 
+def _department_cases(user) -> QuerySet[Case]:
+    """The cases of the user's departments. For department roles this *is* their scope
+    (`for_scope` grants them exactly `department_id = d`), written without the scope's
+    `reporter_id = me OR …`: with that OR, PostgreSQL counted a bucket through a BitmapOr
+    over every case of it instead of reading one index and stopping at the cap."""
+    return Case.objects.filter(department_id__in=_department_ids(user))
+
+
 def department_workbench(*, user, bucket: str, now: dt.datetime | None = None):
     now = _now(now)
     q = department_buckets(now)[bucket]
-    qs = case_list(user=user, now=now).filter(department_id__in=_department_ids(user))
+    qs = _department_cases(user).for_lists().with_light(now)
     return qs.filter(q).order_by("step_deadline", "id")
 
 
-def department_counts(*, user, now: dt.datetime | None = None) -> dict[str, int]:
-    qs = Case.objects.filter(department_id__in=_department_ids(user))
-    return _counts(qs, department_buckets(_now(now)))
+def department_counts(
+    *, user, now: dt.datetime | None = None, cap: int = BUCKET_COUNT_CAP
+) -> dict[str, CappedCount]:
+    """Each bucket's count up to `cap` (then "cap+"), in one query."""
+    return capped_counts(qs=_department_cases(user), buckets=department_buckets(_now(now)), cap=cap)
 
 
 # --- grid worker and resident ----------------------------------------------------------------

@@ -223,9 +223,12 @@ class Case(models.Model):
         verbose_name_plural = _("案件")
         indexes = [
             models.Index(fields=["status", "-created_at"], name="case_status_created"),
-            # department workbench: one bucket (status) of a department, oldest deadline first
+            # department workbench: one bucket (status) of a department, oldest deadline first;
+            # `id` too, so PostgreSQL reads (deadline, id) order and stops after one page instead
+            # of sorting every case of a bucket with the same (or no) deadline
             models.Index(
-                fields=["department", "status", "step_deadline"], name="case_dept_status_deadline"
+                fields=["department", "status", "step_deadline", "id"],
+                name="case_dept_status_deadline_id",
             ),
             models.Index(fields=["reporter", "-created_at"], name="case_reporter_created"),
             # duplicate candidates: same category inside a time window (cases/dedup.py)
@@ -237,6 +240,22 @@ class Case(models.Model):
                 fields=["step_deadline", "id"],
                 condition=Q(status__in=ACTIVE_STATUSES),
                 name="case_active_deadline",
+            ),
+            # centre buckets that are a sliver of the table (unlocated, suspected duplicates,
+            # extension requests): partial, so their page and capped count read only them
+            # instead of filtering a status's whole run
+            models.Index(
+                fields=["created_at", "id"], condition=Q(located=False), name="case_unlocated"
+            ),
+            models.Index(
+                fields=["created_at", "id"],
+                condition=Q(duplicate_suspected=True),
+                name="case_dup_suspected",
+            ),
+            models.Index(
+                fields=["created_at", "id"],
+                condition=Q(extension_pending=True),
+                name="case_extension_pending",
             ),
         ]
         constraints = [

@@ -1,18 +1,17 @@
 """The command centre's queue (J2): buckets with counts, one list per bucket, and the case
-panel beside it. Lists are one query for the page plus one for the count, whatever their
-length; the bucket counts are one aggregate."""
+panel beside it. Lists are one query for the page plus one capped count ("1000+"), whatever
+their length; the bucket counts are one query of capped counts ("99+")."""
 
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from .. import selectors
-from .work import CENTRE_VIEW_ROLES, PAGE_SIZE, require_roles
+from .work import CENTRE_VIEW_ROLES, capped_page, require_roles
 
 # Tab order and labels: J2's buckets first, then the later stages the centre also owns.
 CENTRE_TABS = (
@@ -41,8 +40,10 @@ def centre_context(request: HttpRequest) -> dict:
     qs = selectors.centre_queue(user=request.user, bucket=tab, now=now).select_related(
         "unit__parent"
     )
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    counts = selectors.centre_queue_counts(user=request.user, now=now)
+    page = capped_page(qs, request.GET.get("page"))
+    counts = selectors.centre_queue_counts(
+        user=request.user, now=now, cap=selectors.BUCKET_COUNT_CAP
+    )
     tabs = [(key, label, counts.get(key, 0)) for key, label in CENTRE_TABS]
     return {"tab": tab, "tabs": tabs, "page": page, "now": now, "list_url": "cases:centre"}
 

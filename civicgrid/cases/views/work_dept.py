@@ -4,7 +4,6 @@ awaiting verification, each row with its traffic light and any yellow/red card."
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -12,7 +11,7 @@ from django.views.decorators.http import require_GET
 
 from .. import selectors
 from ..permissions import DEPARTMENT_ROLES
-from .work import PAGE_SIZE, require_roles
+from .work import capped_page, require_roles
 
 DEPT_TABS = (
     ("to_sign", "待签收"),
@@ -34,8 +33,8 @@ def dept(request: HttpRequest) -> HttpResponse:
     qs = selectors.department_workbench(user=request.user, bucket=tab, now=now).select_related(
         "unit__parent"
     )
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    counts = selectors.department_counts(user=request.user, now=now)
+    page = capped_page(qs, request.GET.get("page"))
+    counts = selectors.department_counts(user=request.user, now=now, cap=selectors.BUCKET_COUNT_CAP)
     ctx = {
         "tab": tab,
         "tabs": [(key, label, counts.get(key, 0)) for key, label in DEPT_TABS],
