@@ -30,7 +30,7 @@ def _require_key_role(request: HttpRequest) -> None:
 
 
 def _listing(request: HttpRequest, *, error: str = "", status: int = 200) -> HttpResponse:
-    q = request.GET.get("q", "").strip()[:30]
+    q = (request.GET.get("q") or request.POST.get("q", "")).strip()[:30]  # kept after a 409
     qs = camera_key_list(user=request.user)
     if q:
         qs = qs.filter(code__icontains=q) | qs.filter(name__icontains=q)
