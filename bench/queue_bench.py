@@ -8,9 +8,10 @@ Rows are bulk-generated straight into the bench database (bulk_create in batches
 over the bench tree's unit grids, every status, two years of dates; the first --generate rows
 in Python, the rest by copying those in SQL) — the intake path is the intake benchmark's
 business. --reuse keeps a previous run's rows (migrating them, unless --no-migrate). Then
-each page's API call (first page, limit 50, plus the counts call) is made --calls times
-in-process through the Django test client as the operator / the handler; prints p50/p95 in
-ms and the queries per call.
+each page's API call (first page, limit 50, plus the counts call) and each workbench HTML
+page (first page of a tab, with the tab badges) is made --calls times in-process through
+the Django test client as the operator / the handler; prints p50/p95 in ms, the queries per
+call and how many of them read cases. --only SUBSTRING measures the matching URLs only.
 """
 
 from __future__ import annotations
@@ -32,10 +33,18 @@ PAGES = [
     ("operator", "/api/v1/cases/queues/centre"),
     ("operator", "/api/v1/cases/queues/centre/new?limit=50"),
     ("operator", "/api/v1/cases/queues/centre/overdue?limit=50"),
+    ("operator", "/api/v1/cases/queues/centre/unlocated?limit=50"),
+    ("operator", "/api/v1/cases/queues/centre/duplicates?limit=50"),
     ("operator", "/api/v1/cases?limit=50"),
     ("handler", "/api/v1/cases/queues/department"),
     ("handler", "/api/v1/cases/queues/department/to_sign?limit=50"),
     ("handler", "/api/v1/cases/queues/department/in_hand?limit=50"),
+    ("handler", "/api/v1/cases/queues/department/handled?limit=50"),
+    ("operator", "/cases/centre/?tab=new"),
+    ("operator", "/cases/centre/?tab=overdue"),
+    ("operator", "/cases/centre/?tab=unlocated"),
+    ("handler", "/cases/dept/?tab=to_sign"),
+    ("handler", "/cases/dept/?tab=handled"),
 ]
 
 
@@ -146,19 +155,26 @@ def _number_sql(vendor: str) -> str:
     return "'B' || printf('%%012d', id - 1 + %s)"
 
 
-def measure(users, calls: int) -> list[tuple[str, float, float, int]]:
+def measure(users, calls: int, only: str = "") -> list[tuple[str, float, float, int, int]]:
     from django.conf import settings
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
     settings.ALLOWED_HOSTS.append("testserver")
+    # HTML pages without collectstatic's manifest (static URLs are not what is measured)
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
     clients = {}
     for name, user in users.items():
         clients[name] = Client()
         clients[name].force_login(user)
     out = []
     for who, url in PAGES:
+        if only not in url:
+            continue
         client = clients[who]
         assert client.get(url).status_code == 200, url  # warm
         times = []
@@ -169,7 +185,58 @@ def measure(users, calls: int) -> list[tuple[str, float, float, int]]:
             times.append((time.perf_counter() - t) * 1000)
             assert res.status_code == 200, res.content[:200]
         p95 = statistics.quantiles(times, n=20)[-1]
-        out.append((url, statistics.median(times), p95, len(ctx.captured_queries)))
+        cases = sum('"cases_case"' in q["sql"] for q in ctx.captured_queries)
+        out.append((url, statistics.median(times), p95, len(ctx.captured_queries), cases))
+    return out
+
+
+def compare_counts(users, calls: int) -> list[tuple[str, float, float]]:
+    """Exact vs capped counting of the same querysets, alternated call by call in one run
+    (a shared box's load hits both alike): each bucket's pager count (COUNT(*) vs COUNT
+    over LIMIT 1001) and the tabs' counts (one aggregate with FILTER per bucket vs one
+    query of LIMIT 100 subqueries). p50 ms of each."""
+    from django.db.models import Count
+    from django.utils import timezone
+
+    from civicgrid.accounts.scope import scope_of
+    from civicgrid.cases import selectors
+    from civicgrid.cases.models import Case
+
+    op, h = users["operator"], users["handler"]
+    now = timezone.now()
+    centre = Case.objects.for_scope(scope_of(op))
+    dept = selectors._department_cases(h)
+    jobs = []
+    for name, qs, buckets in (
+        ("centre", centre, selectors.centre_buckets(now)),
+        ("department", dept, selectors.department_buckets(now)),
+    ):
+        exact = {k: Count("pk", filter=q) for k, q in buckets.items()}
+        jobs.append(
+            (
+                f"{name} tab counts",
+                lambda qs=qs, exact=exact: qs.aggregate(**exact),
+                lambda qs=qs, b=buckets: selectors.capped_counts(qs=qs, buckets=b, cap=99),
+            )
+        )
+        for bucket, q in buckets.items():
+            one = qs.filter(q)
+            jobs.append(
+                (
+                    f"{name} {bucket} pager count",
+                    lambda one=one: one.count(),
+                    lambda one=one: selectors.capped_count(qs=one, cap=1000),
+                )
+            )
+    out = []
+    for label, exact_fn, capped_fn in jobs:
+        times: tuple[list[float], list[float]] = ([], [])
+        for _ in range(calls):
+            for fn, into in ((exact_fn, times[0]), (capped_fn, times[1])):
+                t = time.perf_counter()
+                fn()
+                into.append((time.perf_counter() - t) * 1000)
+        out.append((label, statistics.median(times[0]), statistics.median(times[1])))
     return out
 
 
@@ -182,6 +249,10 @@ def main() -> None:
         "--generate", type=int, default=100_000, help="rows made in Python; the rest copied"
     )
     ap.add_argument("--no-migrate", action="store_true", help="with --reuse: measure as it is")
+    ap.add_argument("--only", default="", help="measure only URLs containing this")
+    ap.add_argument(
+        "--compare-counts", action="store_true", help="also exact vs capped counts, alternated"
+    )
     args = ap.parse_args()
     import django
 
@@ -200,9 +271,13 @@ def main() -> None:
         cur.execute("ANALYZE")  # autovacuum would; SQLite needs ANALYZE / PRAGMA optimize)
     engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
     print(f"engine={engine} rows={args.rows:,} generated in {took:.0f}s; {args.calls} calls/page")
-    print(f"{'page':58} {'p50 ms':>8} {'p95 ms':>8} {'queries':>8}")
-    for url, p50, p95, queries in measure(users, args.calls):
-        print(f"{url:58} {p50:8.1f} {p95:8.1f} {queries:8d}")
+    print(f"{'page':58} {'p50 ms':>8} {'p95 ms':>8} {'queries':>8} {'of cases':>8}")
+    for url, p50, p95, queries, cases in measure(users, args.calls, args.only):
+        print(f"{url:58} {p50:8.1f} {p95:8.1f} {queries:8d} {cases:8d}", flush=True)
+    if args.compare_counts:
+        print(f"\n{'count (p50 ms, alternated)':58} {'exact':>8} {'capped':>8} {'ratio':>8}")
+        for label, exact, capped in compare_counts(users, args.calls):
+            print(f"{label:58} {exact:8.1f} {capped:8.1f} {exact / capped:8.1f}")
 
 
 if __name__ == "__main__":

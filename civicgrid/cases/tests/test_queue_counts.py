@@ -267,3 +267,12 @@ def test_optimize_sqlite_runs_at_most_hourly(tree, actors, category, monkeypatch
     assert scheduler.optimize_sqlite(now + dt.timedelta(minutes=59)) == 0
     assert scheduler.optimize_sqlite(now + dt.timedelta(minutes=61)) == 1
     assert "optimize_sqlite" in scheduler.run_once(now + dt.timedelta(minutes=200))
+
+
+def test_tabs_and_pager_in_english(tree, actors, category, client_as, settings):
+    _reports(actors, category, 2)
+    client = client_as(actors.operator)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    html = client.get("/cases/centre/?tab=new").content.decode()
+    for label in ("New", "To dispatch", "Overdue", "To close", "Possible duplicates"):
+        assert f">{label}\n" in html or f">{label} " in html or f">{label}<" in html, label

@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET
 
 from .. import selectors
@@ -15,16 +16,16 @@ from .work import CENTRE_VIEW_ROLES, capped_page, require_roles
 
 # Tab order and labels: J2's buckets first, then the later stages the centre also owns.
 CENTRE_TABS = (
-    ("new", "新上报"),
-    ("unlocated", "未定位"),
-    ("duplicates", "疑似重复"),
-    ("to_dispatch", "待派遣"),
-    ("returned", "退回"),
-    ("extensions", "延期申请"),
-    ("overdue", "超期"),
-    ("no_department", "无责任部门"),
-    ("to_close", "待结案"),
-    ("suspended", "挂账"),
+    ("new", gettext_noop("新上报")),
+    ("unlocated", gettext_noop("未定位")),
+    ("duplicates", gettext_noop("疑似重复")),
+    ("to_dispatch", gettext_noop("待派遣")),
+    ("returned", gettext_noop("退回")),
+    ("extensions", gettext_noop("延期申请")),
+    ("overdue", gettext_noop("超期")),
+    ("no_department", gettext_noop("无责任部门")),
+    ("to_close", gettext_noop("待结案")),
+    ("suspended", gettext_noop("挂账")),
 )
 TAB_KEYS = {key for key, _ in CENTRE_TABS}
 

@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET
 
 from .. import selectors
@@ -14,11 +15,11 @@ from ..permissions import DEPARTMENT_ROLES
 from .work import capped_page, require_roles
 
 DEPT_TABS = (
-    ("to_sign", "待签收"),
-    ("in_hand", "处置中"),
-    ("overdue", "超期"),
-    ("extensions", "延期待批"),
-    ("handled", "待核查"),
+    ("to_sign", gettext_noop("待签收")),
+    ("in_hand", gettext_noop("处置中")),
+    ("overdue", gettext_noop("超期")),
+    ("extensions", gettext_noop("延期待批")),
+    ("handled", gettext_noop("待核查")),
 )
 TAB_KEYS = {key for key, _ in DEPT_TABS}
 
