@@ -30,6 +30,10 @@ UNKNOWN_GRID = "unknown_grid"
 NO_PERMISSION = "no_permission"
 NO_PLACE = "no_place"
 UNKNOWN_BUILDING = "unknown_building"
+# Buildings, rooms and households remembered across batches; past this many they are dropped
+# and reloaded per batch, so a register of a million people in 300,000 households does not
+# keep every household in memory (the ones this run created are in the database by then).
+PLACE_CACHE_LIMIT = 20_000
 
 
 def text(max_len: int) -> Callable[[Any], str]:
@@ -152,8 +156,11 @@ class PlacementMixin:
     households: dict[str, list[Household]]
 
     def load_places(self, rows: list[PreparedRow]) -> None:
-        if not hasattr(self, "buildings"):
+        if not hasattr(self, "buildings") or self._places_cached() > PLACE_CACHE_LIMIT:
             self.buildings, self.rooms, self.households = {}, {}, {}
+            for name in ("new_rooms", "new_households"):  # PersonKind's, committed by now
+                if hasattr(self, name):
+                    setattr(self, name, {})
         addresses, numbers = set(), set()
         for row in rows:
             address, number = self._building_ref(row)
@@ -179,6 +186,10 @@ class PlacementMixin:
         if wanted:
             for h in Household.objects.filter(number__in=wanted).select_related("room", "unit"):
                 self.households.setdefault(h.number, []).append(h)
+
+    def _places_cached(self) -> int:
+        names = ("buildings", "rooms", "households", "new_rooms", "new_households")
+        return sum(len(getattr(self, name, ())) for name in names)
 
     def _building_ref(self, row: PreparedRow) -> tuple[str, str]:
         """(address text, building number) the row names, either may be empty."""

@@ -244,6 +244,28 @@ def test_duplicate_in_file_is_found_across_batches_and_after_resume(office, tmp_
     assert Person.objects.filter(name__startswith="居民").count() == 6
 
 
+def test_households_spanning_batches_with_place_caches_dropped_every_batch(
+    office, tmp_path, monkeypatch
+):
+    from civicgrid.registry import import_base
+
+    monkeypatch.setattr(import_base, "PLACE_CACHE_LIMIT", 0)
+    rows = [[n, f"居民{n}", make_id(birth=dt.date(1993, 4, 1 + n)), None, None, None, None,
+             office["unit"].code, "3-1-10" + str(n // 3), f"HS{n // 3}",
+             "户主" if n % 3 == 0 else "子", None] for n in range(12)]  # fmt: skip
+    path = office_workbook(tmp_path / "hs.xlsx", rows)
+    kind = get_kind("person")
+    table = open_table(path, kind)
+    summary = ImportRun(kind(actor=office["user"]), table, apply=True, actor=office["user"],
+                        batch_size=2).run().as_dict()  # fmt: skip
+    assert (summary["created"], summary["refused"]) == (12, 0)
+    for number in range(4):
+        (household,) = Household.objects.filter(number=f"HS{number}")
+        members = Person.objects.filter(household=household)
+        assert members.count() == 3 and household.head.name == f"居民{number * 3}"
+        assert {p.room.label for p in members} == {f"3-1-10{number}"}
+
+
 def test_rerun_updates_instead_of_duplicating(office, tmp_path):
     path = office_workbook(tmp_path / "a.xlsx", office_rows(office))
     run("person", path, office["user"], apply=True)
