@@ -60,6 +60,27 @@ def paged(func):
     return paginate(LimitOffsetPagination, max_limit=MAX_PAGE)(func)
 
 
+class PeoplePagination(LimitOffsetPagination):
+    """limit/offset for people: `count` stops at `selectors.COUNT_CAP` and `count_capped`
+    says there are more (a bare surname matches tens of thousands in a city; counting them
+    all cost more than the page). Offsets past the cap still answer their rows. Rows are
+    read through `selectors.person_rows` (ids from an index, then the page)."""
+
+    class Output(Schema):
+        items: list[Any]
+        count: int
+        count_capped: bool = False
+
+    def paginate_queryset(self, queryset, pagination, request, **params):
+        limit = min(pagination.limit, self.max_limit)
+        seen = selectors.capped_count(queryset)
+        return {
+            "items": selectors.person_rows(queryset, offset=pagination.offset, limit=limit),
+            "count": min(seen, selectors.COUNT_CAP),
+            "count_capped": seen > selectors.COUNT_CAP,
+        }
+
+
 def _api_error(status: int, code: str, message: str, details: Any = None):
     from civicgrid.api import ApiError
 
@@ -117,7 +138,7 @@ class PersonFilter(Schema):
 
 
 @router.get("/people", response=list[PersonOut], summary="人员列表(证件号、电话脱敏)")
-@paged
+@paginate(PeoplePagination, max_limit=MAX_PAGE)
 def person_list(request, filters: Query[PersonFilter]) -> QuerySet[Person]:
     f = filters
     return selectors.person_list(

@@ -2,7 +2,9 @@
 
 Search never decrypts rows: a full ID or phone number is normalised and looked up through
 its blind index (one indexed equality); names match by prefix (indexed); addresses by
-substring.
+substring. Lists of people come in page order (unit grid, name, id) and are counted only up
+to `COUNT_CAP`: at a million people a bare surname matches ~70,000 of them, and an exact
+COUNT of those costs more than the page (docs/BENCHMARKS.md, person search).
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Collate
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -37,6 +41,7 @@ from .models import (
 from .services.people import id_index, phone_index
 
 MAX_QUERY = 100
+COUNT_CAP = 1000
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -79,6 +84,42 @@ def person_search_q(q: str) -> Q:
     return Q(name__startswith=q)
 
 
+def _scope_range(user) -> Q:
+    """SQLite only: the scope's path prefixes again as ranges, which SQLite's LIKE cannot
+    give the binary `(unit_path, name)` index (it needs NOCASE). Added when no name prefix
+    is searched, so a list walks the scope in page order from its first row instead of
+    from the first row of the table; paths are ASCII digits and "/", so the range is exact."""
+    scope = scope_of(user)
+    if connection.vendor != "sqlite" or scope.is_global or not scope.region_paths:
+        return Q()
+    q = Q()
+    for path in scope.region_paths:
+        q |= Q(unit_path__gte=path, unit_path__lt=path[:-1] + chr(ord(path[-1]) + 1))
+    return q
+
+
+def person_order() -> list:
+    """The people list's order: unit grid, name, id.
+
+    On PostgreSQL in code-point ("C") order, which is what the `(unit_path, name, id)`
+    index of migration 0004 holds: that index also takes `LIKE 'x%'` on both columns,
+    so "name prefix within my scope" walks it in page order and stops after the page.
+    Under the usual C.UTF-8 database collation the order is the same as before; under a
+    linguistic collation (zh_CN) names would otherwise sort by the locale.
+    SQLite compares text by code point already."""
+    if connection.vendor == "postgresql":
+        return [Collate("unit_path", "C"), Collate("name", "C"), "id"]
+    return ["unit_path", "name", "id"]
+
+
+def capped_count(qs: QuerySet, *, cap: int | None = None) -> int:
+    """How many rows, counted no further than cap + 1 (default `COUNT_CAP`): cap + 1 means
+    "more than cap". COUNT over a LIMITed subquery stops at the first cap + 1 matches in
+    whatever index the planner reads, instead of counting everyone called 王."""
+    cap = COUNT_CAP if cap is None else cap
+    return qs.order_by()[: cap + 1].count()
+
+
 def person_list(
     *,
     user,
@@ -91,7 +132,10 @@ def person_list(
     household: int | None = None,
 ) -> QuerySet[Person]:
     qs = _scoped(Person, user).select_related("room__building", "household")
-    qs = qs.filter(person_search_q(q))
+    search = person_search_q(q)
+    qs = qs.filter(search)
+    if "name__startswith" not in dict(search.children):
+        qs = qs.filter(_scope_range(user))
     if residency:
         qs = qs.filter(residency=_q(residency))
     if status:
@@ -107,7 +151,19 @@ def person_list(
         qs = qs.filter(Q(address__contains=a) | Q(room__building__address__contains=a))
     if household:
         qs = qs.filter(household_id=household)
-    return qs
+    return qs.order_by(*person_order())
+
+
+def person_rows(qs: QuerySet[Person], *, offset: int, limit: int) -> list[Person]:
+    """One page of `person_list`: its ids from an index alone, then just those rows.
+
+    Asked for whole rows in page order, SQLite reads the table row of every match before
+    sorting (70,000 for 王: ~1 s at a million people); asked for ids it sorts them from the
+    `(name, unit_path)` index alone and reads 30 rows. PostgreSQL walks its scope index in
+    page order either way; the second query costs it one primary-key lookup."""
+    ids = list(qs.values_list("pk", flat=True)[offset : offset + limit])
+    found = qs.order_by().in_bulk(ids)
+    return [found[pk] for pk in ids if pk in found]
 
 
 def person_get(*, user, pk: int) -> Person:

@@ -125,19 +125,17 @@ def test_household_with_members_all_or_nothing(worker_a, unit_a):
 
 def test_search_indexes_exist_for_this_engine() -> None:
     """Exact ID search needs the UNIQUE blind index; name-prefix search (LIKE '王秀%') needs
-    the engine-specific index of migration 0003 (see bench/person_search_bench.py)."""
+    the engine-specific indexes of migration 0004 (see bench/person_search_bench.py)."""
     with connection.cursor() as cursor:
         constraints = connection.introspection.get_constraints(cursor, "registry_person")
-        if connection.vendor == "postgresql":
-            cursor.execute("SELECT datcollate FROM pg_database WHERE datname = current_database()")
-            c_collation = cursor.fetchone()[0] in ("C", "POSIX")
     assert any(c["unique"] and c["columns"] == ["id_number_bidx"] for c in constraints.values())
-    if connection.vendor == "sqlite" or not c_collation:
-        assert "registry_person_name_prefix" in constraints
+    if connection.vendor == "postgresql":
+        assert "registry_person_name_scope_c" in constraints
     if connection.vendor == "sqlite":
+        assert "registry_person_name_scope" in constraints
         with connection.cursor() as cursor:
             cursor.execute(
                 "EXPLAIN QUERY PLAN SELECT id FROM registry_person WHERE name LIKE %s ESCAPE '\\'",
                 ["王秀%"],
             )
-            assert "registry_person_name_prefix" in str(cursor.fetchall())
+            assert "registry_person_name_scope" in str(cursor.fetchall())
