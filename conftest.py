@@ -15,12 +15,16 @@ def _test_settings(settings):
 
 @pytest.fixture(autouse=True)
 def _fresh_locator():
-    """Rolled-back tests repeat geo-index versions; never let one test see another's index."""
+    """Rolled-back tests repeat geo-index and reference-data versions; never let one test see
+    another's index or snapshots (core/refcache.py)."""
+    from civicgrid.core.refcache import refcache_drop_all
     from civicgrid.grids.locator import locator_reset
 
     locator_reset()
+    refcache_drop_all()
     yield
     locator_reset()
+    refcache_drop_all()
 
 
 @pytest.fixture

@@ -233,11 +233,11 @@ CASES_AUTO_CLOSE_ON_VERIFY = env_bool("CASES_AUTO_CLOSE_ON_VERIFY", True)
 CASES_ON_SPOT_SELF_VERIFY = env_bool("CASES_ON_SPOT_SELF_VERIFY", False)
 # Area class of a case from the type of its grid (per-area-class limits, DESIGN.md §3).
 CASES_AREA_CLASS_BY_GRID_TYPE = {"business": "A", "building": "A", "residential": "B"}
-# Dotted path of `f(case) -> list[case ids]` run at intake to flag suspected duplicates
+# Dotted path of `f(unsaved case) -> list[dedup.Match]` run at intake to flag suspected duplicates
 # (civicgrid/cases/dedup.py: same or related category, per-category radius and time window,
 # jieba text similarity). Set to "" to switch duplicate detection off.
 CASES_DUPLICATE_FINDER = os.environ.get(
-    "CASES_DUPLICATE_FINDER", "civicgrid.cases.dedup.duplicates_record"
+    "CASES_DUPLICATE_FINDER", "civicgrid.cases.dedup.duplicates_find"
 )
 # Cosine similarity of jieba tokens at or above which two nearby reports count as one problem.
 CASES_DUPLICATE_MIN_SIMILARITY = float(os.environ.get("CASES_DUPLICATE_MIN_SIMILARITY", "0.3"))

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 
 from django.db.models import Q
 
+from civicgrid.core.fastsql import rows_fetch
+
 from .choices import READ_ONLY_ROLES, REGION_VIEW_ROLES, Role
 
 
@@ -65,10 +67,17 @@ def _minimal(paths: set[str]) -> tuple[str, ...]:
     return tuple(sorted(kept))
 
 
+# Raw: the scope is built on every request that reads or writes anything.
+_ASSIGNMENTS_SQL = (
+    "SELECT a.role, r.path, a.department_id FROM accounts_roleassignment a "
+    "JOIN grids_region r ON r.id = a.region_id WHERE a.user_id = %s ORDER BY a.id"
+)
+
+
 def build_scope(user) -> UserScope:
     if user is None or not user.is_authenticated or not user.is_active:
         return ANONYMOUS
-    rows = list(user.assignments.values_list("role", "region__path", "department_id"))
+    rows = [tuple(r) for r in rows_fetch(_ASSIGNMENTS_SQL, [user.pk])]
     roles = frozenset(r for r, _, _ in rows)
     return UserScope(
         user_id=user.pk,

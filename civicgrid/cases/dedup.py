@@ -34,11 +34,12 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from civicgrid.accounts.scope import scope_of
 from civicgrid.core.audit import audit_record
+from civicgrid.core.fastsql import rows_fetch
 from civicgrid.core.models import AuditAction
 
 from .choices import OPEN_STATUSES, Action
@@ -115,25 +116,32 @@ def _text(title: str, description: str) -> str:
     return f"{title} {description}"
 
 
-def _nearby(case: Case):
-    """Open cases of the same (or related) category in the box around the case and its window."""
+def _nearby(case: Case) -> list[tuple]:
+    """Open cases of the same (or related) category in the box around the case and its window.
+    Raw SQL: this runs on every intake (also for a case not saved yet: pk None)."""
     cat = case.category
     radius, window = cat.duplicate_radius_m, dt.timedelta(hours=cat.duplicate_window_h)
     dlat = radius / 111_320.0
     dlng = radius / (111_320.0 * max(0.01, math.cos(math.radians(case.lat))))
-    qs = Case.objects.filter(
-        status__in=OPEN_STATUSES,
-        created_at__gte=case.created_at - window,
-        created_at__lte=case.created_at + window,
-        lat__range=(case.lat - dlat, case.lat + dlat),
-        lng__range=(case.lng - dlng, case.lng + dlng),
-    ).exclude(pk=case.pk)
     if cat.duplicate_match_major and cat.parent_id:
-        qs = qs.filter(category__parent_id=cat.parent_id)
+        which = "category_id IN (SELECT id FROM cases_category WHERE parent_id = %s)"
+        params: list = [cat.parent_id]
     else:
-        qs = qs.filter(category_id=cat.pk)
-    fields = ("pk", "lat", "lng", "text_tokens", "category_id")
-    return list(qs.order_by("-created_at").values_list(*fields)[:MAX_SCAN])
+        which, params = "category_id = %s", [cat.pk]
+    adapt = connection.ops.adapt_datetimefield_value
+    params += [adapt(case.created_at - window), adapt(case.created_at + window)]
+    params += [case.lat - dlat, case.lat + dlat, case.lng - dlng, case.lng + dlng]
+    params += [*_OPEN, case.pk or 0, MAX_SCAN]
+    return rows_fetch(_NEARBY_SQL.format(which=which), params)
+
+
+_OPEN = sorted(OPEN_STATUSES)
+_NEARBY_SQL = (
+    "SELECT id, lat, lng, text_tokens, category_id FROM cases_case WHERE {which} "
+    "AND created_at BETWEEN %s AND %s AND lat BETWEEN %s AND %s AND lng BETWEEN %s AND %s "
+    f"AND status IN ({', '.join(['%s'] * len(_OPEN))}) AND id <> %s "
+    "ORDER BY created_at DESC LIMIT %s"
+)
 
 
 def _words_of(rows: list[tuple]) -> dict[int, frozenset[str]]:
@@ -177,13 +185,9 @@ def duplicates_find(case: Case, *, limit: int = 10) -> list[Match]:
     return found[:limit]
 
 
-def duplicates_record(case: Case) -> list[int]:
-    """The intake hook (`CASES_DUPLICATE_FINDER`): store the links, return the candidate ids
-    (intake then flags the case "疑似重复" and writes the timeline note)."""
-    matches = duplicates_find(case)
-    if not matches:
-        return []
-    now = timezone.now()
+def duplicates_store(case: Case, matches: list[Match]) -> None:
+    """Keep the links of a just-inserted case to its suspected duplicates (inside the
+    intake's write transaction: the case, its flag, the links and the note commit together)."""
     DuplicateCandidate.objects.bulk_create(
         [
             DuplicateCandidate(
@@ -192,13 +196,12 @@ def duplicates_record(case: Case) -> list[int]:
                 score=m.score,
                 similarity=m.similarity,
                 distance_m=m.distance_m,
-                created_at=now,
+                created_at=case.created_at,
             )  # fmt: skip
             for m in matches
         ],
         ignore_conflicts=True,
     )
-    return [m.candidate_id for m in matches]
 
 
 # --- for the centre's queue ---------------------------------------------------------------------

@@ -12,3 +12,9 @@ class CoreConfig(AppConfig):
         from django.utils.module_loading import autodiscover_modules
 
         autodiscover_modules("imports")
+
+        from django.core.signals import request_started
+
+        from .refcache import mark_stale
+
+        request_started.connect(mark_stale, dispatch_uid="core.refcache.mark_stale")

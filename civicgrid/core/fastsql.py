@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.db.models.fields import AutoFieldMixin
 
 _INSERTS: dict[tuple[type[models.Model], str], tuple[str, list[models.Field]]] = {}
@@ -36,13 +36,14 @@ def _insert_sql(model: type[models.Model]) -> tuple[str, list[models.Field]]:
 
 def row_insert(obj: models.Model) -> models.Model:
     """INSERT `obj` (its primary key must be an auto field) and set its pk; returns it."""
+    conn = connections[DEFAULT_DB_ALIAS]  # not the proxy: ~60 fields each look it up
     sql, fields = _insert_sql(type(obj))
-    values = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
-    with connection.cursor() as cursor:
+    values = [f.get_db_prep_save(f.pre_save(obj, True), conn) for f in fields]
+    with conn.cursor() as cursor:
         cursor.execute(sql, values)
         obj.pk = cursor.fetchone()[0]
     obj._state.adding = False
-    obj._state.db = connection.alias
+    obj._state.db = conn.alias
     return obj
 
 

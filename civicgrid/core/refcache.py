@@ -7,8 +7,10 @@ A snapshot is loaded once per process and reused while its version is unchanged.
 
 How it stays correct across processes: every change to the data bumps a counter row
 (`core.RefVersion`, name → version) inside the changing transaction (`refcache_bump`, wired
-to post_save/post_delete signals by the owning app). `RefCache.get()` reads the counter with
-one raw query (a primary-key lookup, ~0.05 ms) and reloads when it moved. A bump also drops
+to post_save/post_delete signals by the owning app). The counters are read with one raw
+query at the first `get()` of each request (`request_started` marks them stale, as the grid
+locator does with its version) and, outside requests, at most every
+`REFCACHE_RECHECK_SECONDS`; a snapshot is reloaded when its counter moved. A bump also drops
 this process's copy at once: a rolled-back change can leave the counter where it was, and
 without the local drop a snapshot loaded inside the rolled-back transaction (tests do that
 all the time) would look current.
@@ -19,14 +21,38 @@ Snapshots are shared between threads: treat what `get()` returns as read-only.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
+from django.conf import settings
 from django.db import connection
 
 T = TypeVar("T")
 
 _CACHES: dict[str, RefCache] = {}
+
+
+class _Versions:
+    """Every counter, read together (a handful of rows) and kept until marked stale."""
+
+    values: dict[str, int] = {}
+    check_at: float = 0.0  # monotonic time of the next read; 0 = read now
+
+
+def refversion_of(name: str) -> int:
+    if _Versions.check_at <= time.monotonic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT name, version FROM core_refversion")
+            _Versions.values = dict(cursor.fetchall())
+        recheck = float(getattr(settings, "REFCACHE_RECHECK_SECONDS", 5))
+        _Versions.check_at = time.monotonic() + recheck
+    return _Versions.values.get(name, 0)
+
+
+def mark_stale(**kwargs) -> None:
+    """`request_started` receiver: the first `get()` of a request re-reads the counters."""
+    _Versions.check_at = 0.0
 
 
 class RefCache(Generic[T]):
@@ -51,13 +77,6 @@ class RefCache(Generic[T]):
         self._cached = None
 
 
-def refversion_of(name: str) -> int:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT version FROM core_refversion WHERE name = %s", [name])
-        row = cursor.fetchone()
-    return row[0] if row else 0
-
-
 def refcache_bump(name: str) -> None:
     """Mark the data `name` changed: other processes reload at their next read, this one now."""
     with connection.cursor() as cursor:
@@ -66,6 +85,7 @@ def refcache_bump(name: str) -> None:
             "ON CONFLICT (name) DO UPDATE SET version = core_refversion.version + 1",
             [name],
         )
+    mark_stale()
     cache = _CACHES.get(name)
     if cache is not None:
         cache.drop()
@@ -73,5 +93,6 @@ def refcache_bump(name: str) -> None:
 
 def refcache_drop_all() -> None:
     """Forget every snapshot in this process (tests, or after restoring a database)."""
+    mark_stale()
     for cache in _CACHES.values():
         cache.drop()

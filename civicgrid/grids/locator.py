@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import shapely
 from django.conf import settings
+from django.db import connection
 
 LOCATE_RECHECK_SECONDS = 2.0
 # Above this share of changed units an incremental update is no cheaper than a full build.
@@ -134,10 +135,11 @@ def index_info() -> dict:
 
 
 def _db_version() -> int:
-    from .models import GeoIndexState
-
-    row = GeoIndexState.objects.filter(pk=1).values_list("version", flat=True)[:1]
-    return next(iter(row), 0)
+    """Raw SQL: read at the first locate of every request."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT version FROM grids_geoindexstate WHERE id = 1")
+        row = cursor.fetchone()
+    return row[0] if row else 0
 
 
 def _unit_rows(*, changed_after: int | None = None) -> list[tuple]:

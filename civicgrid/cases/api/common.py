@@ -13,7 +13,7 @@ from civicgrid.accounts.scope import UserScope, scope_of
 from civicgrid.core import crypto
 from civicgrid.grids.models import Department, Region
 
-from .. import selectors
+from .. import refdata, selectors
 from ..models import Case, CaseEvent, Category
 from ..permissions import CHECKS, CaseNotFound
 from ..services import reporter_phone
@@ -45,7 +45,7 @@ def visible_case(user, number: str) -> Case:
 def minor_category(code: str | None) -> Category | None:
     if not code:
         return None
-    found = Category.objects.select_related("parent").filter(code=code).first()
+    found = refdata.category_by_code(code)
     if found is None or not found.is_minor or not found.is_active:
         raise bad_reference("category", "案件类别不存在或不是启用的小类")
     return found

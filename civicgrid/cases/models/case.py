@@ -231,8 +231,12 @@ class Case(models.Model):
                 name="case_dept_status_deadline_id",
             ),
             models.Index(fields=["reporter", "-created_at"], name="case_reporter_created"),
-            # duplicate candidates: same category inside a time window (cases/dedup.py)
-            models.Index(fields=["category", "created_at"], name="case_category_created"),
+            # duplicate candidates: same category inside a time window and a lat/lng box
+            # (cases/dedup.py, every intake); lat and lng in the index, so a busy day of one
+            # category is filtered to the box without reading each case row
+            models.Index(
+                fields=["category", "created_at", "lat", "lng"], name="case_category_created_box"
+            ),
             # overdue lists (centre and department): read in deadline order and stopped after
             # one page, instead of sorting every open case; partial, so closed cases (most of
             # the table) are not in it

@@ -4,11 +4,12 @@ Intake pages, the camera endpoint, the hotline form and Open311 all call `case_r
 validate their own input format and upload content, this module owns the rules of a case.
 
 Why the intake is shaped this way (docs/BENCHMARKS.md, "Case intake"): every read — the
-idempotency check, locating, routing, the words for duplicate detection — happens before the
-write transaction opens, so the transaction holds only the number, three INSERTs and the
-audit append. On SQLite that is the time the single write lock is held; on PostgreSQL it is
-the time the audit chain's head row stays locked. The duplicate scan and the staff
-notification (a django-tasks task) run after commit.
+idempotency check, locating, routing, the duplicate scan — happens before the write
+transaction opens, and reference data (categories, the responsibility list, departments, grid
+types) comes from per-process snapshots (cases/refdata.py). The one transaction then holds
+only the number, the case, its timeline rows, the duplicate links, the task row and the
+audit append: on SQLite that is the time the single write lock is held, on PostgreSQL the
+time the audit chain's head row stays locked, and one commit per intake instead of three.
 """
 
 from __future__ import annotations
@@ -24,16 +25,19 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
+from django_tasks_db import DatabaseBackend
 
 from civicgrid.accounts.scope import scope_of
 from civicgrid.core import crypto
 from civicgrid.core.audit import audit_record
+from civicgrid.core.fastsql import row_insert, rows_fetch
 from civicgrid.core.idnumbers import IdNumberError, normalise_phone
 from civicgrid.core.models import AuditAction
 from civicgrid.grids.choices import Level
 from civicgrid.grids.locator import locate
 from civicgrid.grids.models import Department, Region
 
+from .. import refdata
 from ..attachments import (
     PreparedImage,
     attachment_files,
@@ -43,8 +47,8 @@ from ..attachments import (
     images_prepare,
 )
 from ..choices import Action, AreaClass, AttachmentKind, Source, Status, Step
-from ..dedup import token_text
-from ..models import Attachment, Camera, Case, CaseEvent, Category, RoutingRule
+from ..dedup import duplicates_store, token_text
+from ..models import Attachment, Camera, Case, CaseEvent, Category
 from ..permissions import is_grid_staff
 from ._core import actor_label, authorize, clock_fields, move, required_text
 from .numbering import next_number
@@ -97,19 +101,16 @@ def route_for(category: Category | None, path: str) -> tuple[Department | None, 
     same region), then the category's default department; none → (None, "无责任部门")."""
     if category is None:
         return None, "未分类"
-    dept_id = _rule_department(category, path) or category.default_department_id
-    found = Department.objects.filter(pk=dept_id, is_active=True) if dept_id else []
-    dept = next(iter(found), None)
+    ref = refdata.reference.get()
+    dept_id = _rule_department(ref, category, path) or category.default_department_id
+    dept = ref.departments.get(dept_id) if dept_id else None
     return (dept, "") if dept is not None else (None, NO_DEPARTMENT)
 
 
-def _rule_department(category: Category, path: str) -> int | None:
-    """Department id of the best matching rule. Plain rows, not model instances: this runs on
-    every intake and usually matches nothing."""
-    ids = [category.pk] + ([category.parent_id] if category.parent_id else [])
-    rules = RoutingRule.objects.filter(
-        category_id__in=ids, is_active=True, department__is_active=True
-    ).values_list("region__path", "category_id", "department_id")
+def _rule_department(ref: refdata.Reference, category: Category, path: str) -> int | None:
+    """Department id of the best matching active rule (from the per-process snapshot: this
+    runs on every intake and usually matches nothing)."""
+    rules = ref.rules.get(category.pk, []) + ref.rules.get(category.parent_id, [])
     matching = [r for r in rules if path and path.startswith(r[0])]
     if not matching:
         return None
@@ -128,14 +129,13 @@ def _area_class(grid_type: str | None) -> str:
 
 def place(*, lat: float | None, lng: float | None, unit: Region | None = None) -> Placement:
     """Which unit grid a case belongs to; outside the managed area it is kept, flagged.
-    A located point costs one small query (the grid's type, for the area class): the index
-    only holds active unit grids, so the unit's own row is not needed."""
+    A located point costs no query of its own: the index holds active unit grids, and the
+    grid's type (for the area class) comes from the per-process snapshot."""
     if unit is None and lat is not None and lng is not None:
         found = locate(lat, lng)
         if found is None:
             return Placement(None, "", False, OUTSIDE, AreaClass.B)
-        rows = Region.objects.filter(pk=found.unit_id).values_list("parent__grid_type")
-        grid_type = rows.get()[0]
+        grid_type = refdata.grid_type_of(found.unit_id)
         return Placement(found.unit_id, found.path, True, "", _area_class(grid_type))
     if unit is None:
         return Placement(None, "", False, NO_POSITION, AreaClass.B)
@@ -179,11 +179,14 @@ def _existing(reporter, source: str, key: str) -> Case | None:
     if not key:
         return None
     if reporter is not None:
-        qs = Case.objects.filter(reporter=reporter, idempotency_key=key)
+        sql, params = _BY_KEY_SQL + "reporter_id = %s", [key, reporter.pk]
     else:
-        qs = Case.objects.filter(reporter__isnull=True, source=source, idempotency_key=key)
-    pk = next(iter(qs.order_by().values_list("pk", flat=True)[:1]), None)  # unique: no ORDER BY
-    return None if pk is None else Case.objects.get(pk=pk)
+        sql, params = _BY_KEY_SQL + "reporter_id IS NULL AND source = %s", [key, source]
+    rows = rows_fetch(sql + " LIMIT 1", params)  # raw: runs on every intake
+    return Case.objects.get(pk=rows[0][0]) if rows else None
+
+
+_BY_KEY_SQL = "SELECT id FROM cases_case WHERE idempotency_key = %s AND "
 
 
 def case_report(
@@ -228,16 +231,16 @@ def case_report(
         _check_on_spot(actor, spot, handle_note)
     phone = "" if anonymous else _phone(reporter_phone)
     case = _build(locals(), spot, phone, key, now or timezone.now())
+    matches = _duplicate_matches(case)
+    case.duplicate_suspected = bool(matches)
     try:
         with write_turn(), transaction.atomic():
-            _insert(case, actor, handled_on_spot)
+            _insert(case, actor, handled_on_spot, matches)
     except IntegrityError:
         found = _existing(reporter, source, key)
         if found is None:
             raise
         return Reported(found, False)
-    _flag_duplicates(case)
-    transaction.on_commit(lambda: _enqueue_new_case(case.pk))
     return Reported(case, True)
 
 
@@ -295,18 +298,29 @@ def _handled_on_spot(case: Case, spot: Placement, actor, note: str, now: dt.date
         setattr(case, name, value)
 
 
-def _insert(case: Case, actor, on_spot: bool) -> None:
-    """The write transaction's body: number, case, timeline, audit — nothing else."""
+def _insert(case: Case, actor, on_spot: bool, matches: list) -> None:
+    """The write transaction's body: number, case, timeline, audit — nothing else. The two
+    INSERTs are hand-built (core/fastsql.py): the ORM's compilation of a 40-column insert
+    was a large part of the intake's CPU time."""
     case.number = next_number(case.created_at)
-    case.save(force_insert=True)
+    row_insert(case)
     _report_events(case, actor, on_spot, case.created_at)
+    if matches:
+        _duplicate_note(case, matches)
+    _enqueue_new_case(case.pk)
     audit_record(action=AuditAction.CREATE, obj=case, actor=actor, changes=_created(case))
 
 
 def _enqueue_new_case(case_id: int) -> None:
+    """Tell the grid's staff, in a task. The database task backend writes the task row in
+    this transaction, so it commits with the case and no worker sees it before; any other
+    backend could run it at once, so it is handed over after commit."""
     from .tasks import notify_new_case
 
-    notify_new_case.enqueue(case_id)
+    if isinstance(notify_new_case.get_backend(), DatabaseBackend):
+        notify_new_case.enqueue(case_id)
+    else:
+        transaction.on_commit(lambda: notify_new_case.enqueue(case_id))
 
 
 ANONYMOUS_LABEL = "匿名群众"
@@ -321,7 +335,7 @@ def _report_events(case: Case, actor, on_spot: bool, now: dt.datetime) -> None:
     data = {"source": case.source, "located": case.located, "locate_reason": case.locate_reason}
     if case.camera_id:
         data["camera"] = case.camera.code
-    CaseEvent.objects.create(
+    event = CaseEvent(
         case=case,
         actor=actor,
         actor_label=label,
@@ -330,6 +344,7 @@ def _report_events(case: Case, actor, on_spot: bool, now: dt.datetime) -> None:
         at=now,
         data=data,
     )
+    row_insert(event)
     if on_spot:
         CaseEvent.objects.create(
             case=case,
@@ -354,26 +369,27 @@ def _created(case: Case) -> dict:
     }
 
 
-def _flag_duplicates(case: Case) -> None:
-    """Hook for duplicate detection (`CASES_DUPLICATE_FINDER`, `f(case) -> [case ids]`)."""
+def _duplicate_matches(case: Case) -> list:
+    """Suspected duplicates of the unsaved case (`CASES_DUPLICATE_FINDER`, `f(case) ->
+    [dedup.Match]`), found before the write transaction opens: it is a read."""
     path = getattr(settings, "CASES_DUPLICATE_FINDER", "")
-    if not path:
-        return
-    ids = [i for i in import_string(path)(case) if i != case.pk]
-    if ids:
-        Case.objects.filter(pk=case.pk).update(duplicate_suspected=True)
-        case.duplicate_suspected = True
-        CaseEvent.objects.create(
-            case=case,
-            actor=None,
-            actor_label="系统",
-            action=Action.NOTE,
-            from_status=case.status,
-            to_status=case.status,
-            reason="疑似重复",
-            data={"duplicate_candidates": ids},
-            at=timezone.now(),
-        )
+    return list(import_string(path)(case)) if path else []
+
+
+def _duplicate_note(case: Case, matches: list) -> None:
+    """The links and the "疑似重复" timeline note, written with the case."""
+    duplicates_store(case, matches)
+    CaseEvent.objects.create(
+        case=case,
+        actor=None,
+        actor_label="系统",
+        action=Action.NOTE,
+        from_status=case.status,
+        to_status=case.status,
+        reason="疑似重复",
+        data={"duplicate_candidates": [m.candidate_id for m in matches]},
+        at=case.created_at,
+    )
 
 
 # --- relocation and attachments --------------------------------------------------------------

@@ -412,7 +412,7 @@ def test_a_file_that_is_not_an_image_is_refused_with_400(
 
 
 def test_suspected_duplicate_is_offered_for_merging(tree, actors, category, client_as, settings):
-    settings.CASES_DUPLICATE_FINDER = "civicgrid.cases.dedup.duplicates_record"
+    settings.CASES_DUPLICATE_FINDER = "civicgrid.cases.dedup.duplicates_find"
     first = report(actors, category)
     second = report(actors, category)
     assert fresh(second).duplicate_suspected
@@ -427,7 +427,7 @@ def test_suspected_duplicate_is_offered_for_merging(tree, actors, category, clie
 
 
 def test_operator_dismisses_a_suspected_duplicate(tree, actors, category, client_as, settings):
-    settings.CASES_DUPLICATE_FINDER = "civicgrid.cases.dedup.duplicates_record"
+    settings.CASES_DUPLICATE_FINDER = "civicgrid.cases.dedup.duplicates_find"
     report(actors, category)
     second = report(actors, category)
     client = client_as(actors.operator)
