@@ -5,11 +5,15 @@
         .venv/bin/python bench/person_search_bench.py --people 1000000        # PostgreSQL
 
 Searches go through the real read path of the people page: `selectors.person_list(user=…,
-q=…)` ordered as the page orders it, paginated by Django's Paginator (COUNT + first page of
-30), for a global user, a street operator (the whole street) and a grid worker (one grid,
-half the people). Query texts: a full 18-character ID number (normalised, blind index), a
-full phone number (blind index), a surname plus one given character ("王秀", ~50 people), a
-full name, and a bare surname ("王", ~1% of everyone, so COUNT has real work).
+q=…)` paginated by the page's `PeoplePaginator` (count capped at 1,000 + first page of 30),
+for a global user, a street operator (the whole street) and a grid worker (one grid, half
+the people). Query texts: a full 18-character ID number (normalised, blind index), a full
+phone number (blind index), a surname plus one given character ("王秀"), a full name, the
+bare surname of a random person, the bare surname 王 (~7 % of everyone, as in China), and
+no search at all (the list itself). Surnames follow rough national shares (WEIGHTS).
+
+`--keep` keeps the bench database and prints the URL for `--reuse URL`, which migrates it
+(new migrations only) and measures again on the same rows: before/after on one data set.
 
 Loading is a bench fast path, not the import: names, birth dates and valid ID numbers are
 generated, ID and phone are encrypted and blind-indexed with the real `core.crypto` (so the
@@ -44,6 +48,10 @@ COLUMNS = (
     "ethnicity", "relation", "address", "registered_address", "status", "notes",
 )  # fmt: skip
 PAGE_SIZE = 30
+# Rough shares of China's most common surnames (王 ~7 %, 李, 张 ~7 %, 刘 ~5 % ...), then a
+# linear tail: a bare-surname search for 王 must count and page ~70,000 people in a million.
+WEIGHTS = (7.1, 7.0, 6.7, 5.3, 4.6, 3.1, 2.0, 2.0, 1.6, 1.5,
+           *(1.2 - 1.05 * i / 89 for i in range(90)))  # fmt: skip
 
 
 def person_rows(count: int, units: list[tuple[int, str]]) -> Iterator[tuple]:
@@ -60,7 +68,8 @@ def person_rows(count: int, units: list[tuple[int, str]]) -> Iterator[tuple]:
         body = f"{320000 + n // 1000:06d}{birth:%Y%m%d}{n % 1000:03d}"  # unique per n
         number = body + mod_11_2.calc_check_digit(body)
         phone = f"13{n:09d}"
-        name = rng.choice(SURNAMES) + "".join(rng.choices(GIVEN, k=rng.choice((1, 2, 2))))
+        surname = rng.choices(SURNAMES, WEIGHTS)[0]
+        name = surname + "".join(rng.choices(GIVEN, k=rng.choice((1, 2, 2))))
         unit_id, path = units[n % len(units)]
         yield (
             now, now, unit_id, path, name, "M" if int(number[16]) % 2 else "F", birth,
@@ -150,15 +159,16 @@ def _copy_pg(rows: Iterator[tuple]) -> None:
 
 
 def search(user, q: str) -> int:
-    """What the people page does for one search: COUNT and the first page of rows."""
-    from django.core.paginator import Paginator
-
+    """What the people page does for one search: the capped count and the first page of
+    30 through the page's own paginator (ids from an index, then the rows with their
+    joins). Returns the matches counted (1001 means "more than 1000")."""
     from civicgrid.registry import selectors
+    from civicgrid.registry.views import PeoplePaginator
 
-    qs = selectors.person_list(user=user, q=q).order_by("unit_path", "name", "id")
-    page = Paginator(qs, PAGE_SIZE).get_page(1)
+    qs = selectors.person_list(user=user, q=q)
+    page = PeoplePaginator(qs, PAGE_SIZE, user=user).get_page(1)
     list(page.object_list)
-    return page.paginator.count
+    return page.paginator.seen
 
 
 def timed(fn: Callable[[], int], repeat: int) -> tuple[float, float, int]:
@@ -192,6 +202,8 @@ def measure(count: int, people: list[tuple[str, str, str]], users: dict) -> None
         "name prefix (2 chars)": lambda p: p[2][:2],
         "full name": lambda p: p[2],
         "surname only": lambda p: p[2][:1],
+        "surname 王 (~7 %)": lambda p: "王",
+        "no search (list)": lambda p: "",
     }
     for label, make_q in cases.items():
         for who, user in users.items():
@@ -207,11 +219,14 @@ def explain(users: dict, sample_id: str, prefix: str) -> None:
     """The plans the selectors get, so a missing index shows up in the output."""
     from civicgrid.registry import selectors
 
-    for label, q in (("ID", sample_id), ("prefix", prefix), ("surname", prefix[:1])):
-        qs = selectors.person_list(user=users["street"], q=q)
-        page = qs.order_by("unit_path", "name", "id")[:PAGE_SIZE]
-        plan = " | ".join(line.strip() for line in page.explain().splitlines())
-        print(f"plan page {label}: {plan[:700]}")
+    for label, q in (("ID", sample_id), ("prefix", prefix), ("surname", "王"), ("list", "")):
+        for who in ("street", "grid"):
+            qs = selectors.person_list(user=users[who], q=q)
+            counted = qs.select_related(None).order_by().values("pk")[: selectors.COUNT_CAP + 1]
+            for part, query in (("ids", qs.values_list("pk", flat=True)[:PAGE_SIZE]),
+                                ("count", counted)):  # fmt: skip
+                plan = " | ".join(line.strip() for line in query.explain().splitlines())
+                print(f"plan {part} {label} {who}: {plan[:600]}")
 
 
 # --- databases ----------------------------------------------------------------------------
@@ -234,36 +249,54 @@ def bench_url(workdir: Path) -> tuple[str, Callable[[], None]]:
     return f"{base}/{clone}", lambda: psql(f'DROP DATABASE IF EXISTS "{clone}"')
 
 
-def child(count: int, queries: int) -> None:
+def child(count: int, queries: int, *, reuse: bool) -> None:
     import django
 
     django.setup()
-    users = load(count)["users"]
+    users = existing_users() if reuse else load(count)["users"]
     people = samples(count, queries)
     explain(users, people[0][0], people[0][2][:2])
     measure(count, people, users)
+
+
+def existing_users() -> dict:
+    """The bench users of a database loaded by an earlier `--keep` run."""
+    from django.contrib.auth import get_user_model
+
+    by_name = get_user_model().objects.in_bulk(["bench", "street", "grid"], field_name="username")
+    return {"global": by_name["bench"], "street": by_name["street"], "grid": by_name["grid"]}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--people", type=int, default=1_000_000)
     parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--keep", action="store_true", help="keep the database, print its URL")
+    parser.add_argument("--reuse", metavar="URL", help="measure a --keep database (migrated)")
     parser.add_argument("--child", action="store_true")
     args = parser.parse_args()
     if args.child:
-        child(args.people, args.queries)
+        child(args.people, args.queries, reuse=bool(args.reuse))
         return
     with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_TMP")) as tmp:
-        url, drop = bench_url(Path(tmp))
+        if args.reuse:
+            url, drop = args.reuse, lambda: None
+        else:
+            url, drop = bench_url(Path(os.environ.get("BENCH_TMP", ROOT / "var")) if args.keep
+                                  else Path(tmp))  # fmt: skip
         env = {**os.environ, "DATABASE_URL": url}
         try:
             subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], check=True, env=env,
                            cwd=ROOT)  # fmt: skip
             cmd = [sys.executable, __file__, "--child", "--people", str(args.people),
                    "--queries", str(args.queries)]  # fmt: skip
+            cmd += ["--reuse", url] if args.reuse else []
             subprocess.run(cmd, check=True, env=env, cwd=ROOT)
         finally:
-            drop()
+            if args.keep:
+                print(f"kept: --reuse {url}", flush=True)
+            else:
+                drop()
 
 
 if __name__ == "__main__":

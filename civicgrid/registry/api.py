@@ -75,7 +75,9 @@ class PeoplePagination(LimitOffsetPagination):
         limit = min(pagination.limit, self.max_limit)
         seen = selectors.capped_count(queryset)
         return {
-            "items": selectors.person_rows(queryset, offset=pagination.offset, limit=limit),
+            "items": selectors.person_rows(
+                queryset, user=request.user, offset=pagination.offset, limit=limit
+            ),
             "count": min(seen, selectors.COUNT_CAP),
             "count_capped": seen > selectors.COUNT_CAP,
         }

@@ -117,7 +117,7 @@ def capped_count(qs: QuerySet, *, cap: int | None = None) -> int:
     "more than cap". COUNT over a LIMITed subquery stops at the first cap + 1 matches in
     whatever index the planner reads, instead of counting everyone called 王."""
     cap = COUNT_CAP if cap is None else cap
-    return qs.order_by()[: cap + 1].count()
+    return qs.select_related(None).order_by().values("pk")[: cap + 1].count()
 
 
 def person_list(
@@ -154,15 +154,15 @@ def person_list(
     return qs.order_by(*person_order())
 
 
-def person_rows(qs: QuerySet[Person], *, offset: int, limit: int) -> list[Person]:
+def person_rows(qs: QuerySet[Person], *, user, offset: int, limit: int) -> list[Person]:
     """One page of `person_list`: its ids from an index alone, then just those rows.
 
     Asked for whole rows in page order, SQLite reads the table row of every match before
     sorting (70,000 for 王: ~1 s at a million people); asked for ids it sorts them from the
-    `(name, unit_path)` index alone and reads 30 rows. PostgreSQL walks its scope index in
-    page order either way; the second query costs it one primary-key lookup."""
+    `(name, unit_path)` index alone. The rows are then read by primary key through the
+    user's scope only (the search filters again would tempt SQLite into a range scan)."""
     ids = list(qs.values_list("pk", flat=True)[offset : offset + limit])
-    found = qs.order_by().in_bulk(ids)
+    found = _scoped(Person, user).select_related("room__building", "household").in_bulk(ids)
     return [found[pk] for pk in ids if pk in found]
 
 

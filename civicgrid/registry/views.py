@@ -48,6 +48,10 @@ class PeoplePaginator(Paginator):
     called 王 in a city costs more than the page), and reads a page through
     `selectors.person_rows` (ids from an index, then 30 rows)."""
 
+    def __init__(self, object_list, per_page, *, user) -> None:
+        super().__init__(object_list, per_page)
+        self.user = user
+
     @cached_property
     def seen(self) -> int:
         return selectors.capped_count(self.object_list)
@@ -64,7 +68,7 @@ class PeoplePaginator(Paginator):
         number = self.validate_number(number)
         offset = (number - 1) * self.per_page
         limit = max(0, min(self.per_page, self.count - offset))
-        rows = selectors.person_rows(self.object_list, offset=offset, limit=limit)
+        rows = selectors.person_rows(self.object_list, user=self.user, offset=offset, limit=limit)
         return self._get_page(rows, number, self)
 
 
@@ -77,7 +81,7 @@ def people_list(request: HttpRequest) -> HttpResponse:
         "tag": g.get("tag", "")[:20], "address": g.get("address", "")[:100],
     }  # fmt: skip
     qs = selectors.person_list(user=request.user, **filters)  # in page order
-    page = PeoplePaginator(qs, PAGE_SIZE).get_page(g.get("page"))
+    page = PeoplePaginator(qs, PAGE_SIZE, user=request.user).get_page(g.get("page"))
     scope = scope_of(request.user)
     may_reveal = scope.is_global or any(can_reveal(scope, p) for p in scope.region_paths)
     context = {"page": page, "filters": filters, "residencies": Residency.choices,
