@@ -1,10 +1,12 @@
 """Per-process reference snapshots: reloaded when their counter moves, not otherwise."""
 
 import pytest
-from django.core.signals import request_started
 from django.db import connection, transaction
 
 from civicgrid.core.refcache import RefCache, mark_stale, refcache_bump, refversion_of
+
+# `mark_stale` is what `request_started` calls (core/apps.py). Sending the signal itself
+# would also run Django's close_old_connections, which closes the test's connection.
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +35,7 @@ def _bump_elsewhere(name: str) -> None:
 def test_snapshot_is_reused_while_the_counter_stands(loads):
     cache, calls = loads
     assert cache.get() == 1 and cache.get() == 1
-    request_started.send(sender=None)
+    mark_stale()  # a new request
     assert cache.get() == 1 and len(calls) == 1
 
 
@@ -50,7 +52,7 @@ def test_another_process_bump_is_seen_at_the_next_request(loads, settings):
     cache.get()
     _bump_elsewhere("test.refcache")
     assert cache.get() == 1  # counters are read once per request (or per recheck interval)
-    request_started.send(sender=None)
+    mark_stale()  # a new request
     assert cache.get() == 2
 
 
@@ -71,3 +73,10 @@ def test_rolled_back_bump_does_not_leave_a_stale_snapshot(loads):
         raise RuntimeError
     mark_stale()
     assert cache.get() == 3  # the counter went back: the in-transaction copy is not kept
+
+
+def test_request_started_marks_the_counters_stale():
+    from django.core.signals import request_started
+
+    receivers = [r[1]() for r in request_started.receivers]
+    assert mark_stale in receivers
