@@ -109,17 +109,20 @@ def optimize_sqlite(now: dt.datetime) -> int:
 
     Without them SQLite took the wrong index for the overdue list at 1M cases and sorted
     every open case (21 s instead of 6 ms; docs/BENCHMARKS.md). `PRAGMA optimize` re-runs
-    ANALYZE only where row counts moved a lot, sampling at most `analysis_limit` rows per
-    index, so it is cheap; it runs at most every SQLITE_OPTIMIZE_SECONDS (default 1 h) per
-    process. Before SQLite 3.46 it only considers tables this connection has queried, so a
-    database never analysed gets one bounded ANALYZE here. Returns 1 when it ran, 0 when
-    skipped (not SQLite, or too soon)."""
+    ANALYZE only where row counts moved a lot (rarely; a full ANALYZE of 1M cases takes
+    tens of seconds), and this step runs at most every SQLITE_OPTIMIZE_SECONDS (default
+    1 h) per process. Before SQLite 3.46 it only considers tables this connection has
+    queried, so a database never analysed gets one ANALYZE here. Returns 1 when it ran,
+    0 when skipped (not SQLite, or too soon)."""
     global _optimized_at
     every = dt.timedelta(seconds=getattr(settings, "SQLITE_OPTIMIZE_SECONDS", 3600))
     if connection.vendor != "sqlite" or (_optimized_at and now - _optimized_at < every):
         return 0
     with connection.cursor() as cur:
-        cur.execute("PRAGMA analysis_limit = 1000")
+        # No analysis_limit: it samples only the first N entries of each index, and on a
+        # (status, …) index those all share one status, so SQLite took each status for
+        # 1/1000 of its real size and read the overdue list by status (6 s at 1M cases)
+        cur.execute("PRAGMA analysis_limit = 0")
         if not _has_statistics(cur):
             cur.execute("ANALYZE")
         cur.execute("PRAGMA optimize = 0x10002")  # 0x10000: every table (SQLite >= 3.46)

@@ -245,21 +245,30 @@ class Case(models.Model):
                 condition=Q(status__in=ACTIVE_STATUSES),
                 name="case_active_deadline",
             ),
-            # centre buckets that are a sliver of the table (unlocated, suspected duplicates,
-            # extension requests): partial, so their page and capped count read only them
-            # instead of filtering a status's whole run
+            # buckets that are a sliver of the table (unlocated, suspected duplicates,
+            # extension requests): partial, so their page and capped count read only them.
+            # Led by the column the query also constrains (status, department) so SQLite sees
+            # two SEARCHes and takes the smaller: a partial index it could only SCAN lost to
+            # the whole-status index even when empty (1.5 s for an empty bucket at 1M cases)
             models.Index(
-                fields=["created_at", "id"], condition=Q(located=False), name="case_unlocated"
+                fields=["status", "created_at", "id"],
+                condition=Q(located=False),
+                name="case_unlocated_status",
             ),
             models.Index(
-                fields=["created_at", "id"],
+                fields=["status", "created_at", "id"],
                 condition=Q(duplicate_suspected=True),
-                name="case_dup_suspected",
+                name="case_dup_status",
             ),
             models.Index(
                 fields=["created_at", "id"],
                 condition=Q(extension_pending=True),
                 name="case_extension_pending",
+            ),
+            models.Index(
+                fields=["department", "step_deadline", "id"],
+                condition=Q(extension_pending=True),
+                name="case_extension_dept",
             ),
         ]
         constraints = [

@@ -30,6 +30,13 @@ CENTRE_TABS = (
 TAB_KEYS = {key for key, _ in CENTRE_TABS}
 
 
+def _rows(qs):
+    """Only the joins the rows show (category, grid): with the department joined too,
+    SQLite put the department table first and sorted every case of the bucket (1.1 s for
+    the workbench's first page at 1M cases instead of reading the index in order)."""
+    return qs.select_related(None).select_related("category__parent", "unit__parent")
+
+
 def _tab(request: HttpRequest) -> str:
     tab = request.GET.get("tab", "new")
     return tab if tab in TAB_KEYS else "new"
@@ -38,9 +45,7 @@ def _tab(request: HttpRequest) -> str:
 def centre_context(request: HttpRequest) -> dict:
     now = timezone.now()
     tab = _tab(request)
-    qs = selectors.centre_queue(user=request.user, bucket=tab, now=now).select_related(
-        "unit__parent"
-    )
+    qs = _rows(selectors.centre_queue(user=request.user, bucket=tab, now=now))
     page = capped_page(qs, request.GET.get("page"))
     counts = selectors.centre_queue_counts(
         user=request.user, now=now, cap=selectors.BUCKET_COUNT_CAP

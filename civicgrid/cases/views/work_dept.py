@@ -24,6 +24,13 @@ DEPT_TABS = (
 TAB_KEYS = {key for key, _ in DEPT_TABS}
 
 
+def _rows(qs):
+    """Only the joins the rows show (category, grid): with the department joined too,
+    SQLite put the department table first and sorted every case of the bucket (1.1 s for
+    the workbench's first page at 1M cases instead of reading the index in order)."""
+    return qs.select_related(None).select_related("category__parent", "unit__parent")
+
+
 @login_required
 @require_GET
 def dept(request: HttpRequest) -> HttpResponse:
@@ -31,9 +38,7 @@ def dept(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     tab = request.GET.get("tab", "to_sign")
     tab = tab if tab in TAB_KEYS else "to_sign"
-    qs = selectors.department_workbench(user=request.user, bucket=tab, now=now).select_related(
-        "unit__parent"
-    )
+    qs = _rows(selectors.department_workbench(user=request.user, bucket=tab, now=now))
     page = capped_page(qs, request.GET.get("page"))
     counts = selectors.department_counts(user=request.user, now=now, cap=selectors.BUCKET_COUNT_CAP)
     ctx = {
