@@ -9,6 +9,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from civicgrid.core.admin import add_service_errors, adopt, service_dry_run
 
@@ -46,8 +48,8 @@ class RoleAssignmentInline(admin.TabularInline):
     fk_name = "user"
     extra = 0
     autocomplete_fields = ("region", "department")
-    verbose_name = "角色分配"
-    verbose_name_plural = "角色分配(每个角色限定一个区域)"
+    verbose_name = _("角色分配")
+    verbose_name_plural = _("角色分配(每个角色限定一个区域)")
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
@@ -62,17 +64,17 @@ class UserAdmin(DjangoUserAdmin):
     actions = ("unlock_users",)
     fieldsets = (
         (None, {"fields": ("username", "password")}),
-        ("个人信息", {"fields": ("name", "phone", "email")}),
-        ("登录安全", {"fields": ("failed_login_count", "locked_until", "last_login")}),
-        ("权限", {"fields": ("is_active", "is_staff", "is_superuser")}),
-        ("时间", {"fields": ("date_joined",)}),
+        (_("个人信息"), {"fields": ("name", "phone", "email")}),
+        (_("登录安全"), {"fields": ("failed_login_count", "locked_until", "last_login")}),
+        (_("权限"), {"fields": ("is_active", "is_staff", "is_superuser")}),
+        (_("时间"), {"fields": ("date_joined",)}),
     )
     add_fieldsets = (
         (None, {"fields": ("username", "name", "phone", "usable_password")}),
-        ("密码", {"fields": ("password1", "password2")}),
+        (_("密码"), {"fields": ("password1", "password2")}),
     )
 
-    @admin.display(description="锁定", boolean=True)
+    @admin.display(description=_("锁定"), boolean=True)
     def locked(self, obj: User) -> bool:
         return obj.is_locked()
 
@@ -104,13 +106,14 @@ class UserAdmin(DjangoUserAdmin):
             )  # fmt: skip
         return None
 
-    @admin.action(description="解除所选用户的登录锁定", permissions=["change"])
+    @admin.action(description=_("解除所选用户的登录锁定"), permissions=["change"])
     def unlock_users(self, request, queryset):
         count = 0
         for user in queryset.filter(locked_until__gt=timezone.now()):
             services.user_unlock(user=user)
             count += 1
-        self.message_user(request, f"已解除 {count} 个账号的锁定", messages.SUCCESS)
+        text = ngettext("已解除 %(n)s 个账号的锁定", "已解除 %(n)s 个账号的锁定", count)
+        self.message_user(request, text % {"n": count}, messages.SUCCESS)
 
 
 @admin.register(RoleAssignment)
@@ -161,10 +164,11 @@ class ApiTokenAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
-    @admin.action(description="吊销所选令牌", permissions=["change"])
+    @admin.action(description=_("吊销所选令牌"), permissions=["change"])
     def revoke_tokens(self, request, queryset):
         count = 0
         for token in queryset.filter(revoked_at__isnull=True):
             services.api_token_revoke(token=token)
             count += 1
-        self.message_user(request, f"已吊销 {count} 个令牌", messages.SUCCESS)
+        text = ngettext("已吊销 %(n)s 个令牌", "已吊销 %(n)s 个令牌", count) % {"n": count}
+        self.message_user(request, text, messages.SUCCESS)

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from civicgrid.core.audit import audit_record
 from civicgrid.core.models import AuditAction
@@ -30,7 +31,7 @@ def user_create(
     """Create a user; the password goes through the configured validators unless told not to
     (the demo seeder uses one known password for every demo account)."""
     if User.objects.filter(username=username).exists():
-        raise ValidationError({"username": "用户名已存在"})
+        raise ValidationError({"username": _("用户名已存在")})
     user = User(
         username=username, name=name, phone=phone, is_superuser=is_superuser, is_staff=is_superuser
     )
@@ -50,11 +51,11 @@ def user_create(
 def role_assign(*, user: User, role: str, region, department=None) -> RoleAssignment:
     """Give `user` a role in `region`; checks the role fits the region level and department."""
     if role not in Role.values:
-        raise ValidationError({"role": "未知角色"})
+        raise ValidationError({"role": _("未知角色")})
     if role in DEPARTMENT_ROLES and department is None:
-        raise ValidationError({"department": "该角色必须指定部门"})
+        raise ValidationError({"department": _("该角色必须指定部门")})
     if role in GRID_ROLES and region.level != "grid":
-        raise ValidationError({"region": "网格岗位只能分配到网格"})
+        raise ValidationError({"region": _("网格岗位只能分配到网格")})
     assignment, created = RoleAssignment.objects.get_or_create(
         user=user, role=role, region=region, department=department
     )
@@ -120,7 +121,7 @@ def api_token_create(*, user: User, name: str, days: int | None = 365) -> tuple[
     """Make a token; the raw value is returned once and only its hash is stored."""
     name = (name or "").strip()
     if not name or len(name) > 100:
-        raise ValidationError({"name": "令牌名称必填,且不超过100个字符"})
+        raise ValidationError({"name": _("令牌名称必填,且不超过100个字符")})
     raw = settings.API_TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         user=user,

@@ -5,6 +5,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from . import services
@@ -12,8 +14,10 @@ from .models import ApiToken
 
 
 class TokenForm(forms.Form):
-    name = forms.CharField(label="令牌名称", max_length=100, strip=True)
-    days = forms.IntegerField(label="有效天数", min_value=1, max_value=3650, initial=365)
+    name = forms.CharField(label=gettext_lazy("令牌名称"), max_length=100, strip=True)
+    days = forms.IntegerField(
+        label=gettext_lazy("有效天数"), min_value=1, max_value=3650, initial=365
+    )
 
 
 @login_required
@@ -22,7 +26,7 @@ def token_list(request):
     raw = None
     if request.method == "POST" and form.is_valid():
         try:
-            _, raw = services.api_token_create(
+            _token, raw = services.api_token_create(
                 user=request.user, name=form.cleaned_data["name"], days=form.cleaned_data["days"]
             )
         except ValidationError as exc:
@@ -41,5 +45,5 @@ def token_list(request):
 def token_revoke(request, token_id: int):
     token = get_object_or_404(ApiToken, pk=token_id, user=request.user)
     services.api_token_revoke(token=token)
-    messages.success(request, f"令牌“{token.name}”已吊销")
+    messages.success(request, _("令牌“%(name)s”已吊销") % {"name": token.name})
     return redirect("accounts:tokens")

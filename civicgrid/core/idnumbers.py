@@ -1,7 +1,8 @@
 """Chinese identity numbers and phone numbers: normalise, validate, explain refusals.
 
-Every refusal is an `IdNumberError` with a machine `code` and a Chinese `message` that a grid
-worker or an import error sheet can show as is (e.g. `id_checksum` "校验位不符").
+Every refusal is an `IdNumberError` with a machine `code` and a `message` in the active
+language (Chinese by default) that a grid worker or an import error sheet can show as is (e.g.
+`id_checksum` "校验位不符"). MESSAGES keeps the Chinese msgids; the error translates when raised.
 
 Resident ID (GB 11643): 6 region + 8 birth date + 3 sequence (odd = male) + ISO 7064
 MOD 11-2 check character. We use python-stdnum's checksum and date parsing but *not* its
@@ -17,25 +18,28 @@ import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.utils.translation import gettext, gettext_noop
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
 MESSAGES = {
-    "id_empty": "身份证号不能为空",
-    "id_as_number": "身份证号被当作数字保存(如 Excel 数值或科学计数法),末几位已丢失,"
-    "请把单元格设为文本后重新录入",
-    "id_length": "身份证号应为18位",
-    "id_format": "身份证号格式不正确(前17位应为数字,末位为数字或X)",
-    "id_birth_date": "身份证号中的出生日期无效",
-    "id_checksum": "校验位不符",
-    "id_birth_mismatch": "出生日期与身份证号不符",
-    "id_sex_mismatch": "性别与身份证号不符",
-    "uscc_empty": "统一社会信用代码不能为空",
-    "uscc_length": "统一社会信用代码应为18位",
-    "uscc_format": "统一社会信用代码格式不正确",
-    "uscc_checksum": "统一社会信用代码校验位不符",
-    "phone_empty": "电话号码不能为空",
-    "phone_format": "电话号码格式不正确(手机号11位,固话如 0517-83651234)",
+    "id_empty": gettext_noop("身份证号不能为空"),
+    "id_as_number": gettext_noop(
+        "身份证号被当作数字保存(如 Excel 数值或科学计数法),末几位已丢失,"
+        "请把单元格设为文本后重新录入"
+    ),
+    "id_length": gettext_noop("身份证号应为18位"),
+    "id_format": gettext_noop("身份证号格式不正确(前17位应为数字,末位为数字或X)"),
+    "id_birth_date": gettext_noop("身份证号中的出生日期无效"),
+    "id_checksum": gettext_noop("校验位不符"),
+    "id_birth_mismatch": gettext_noop("出生日期与身份证号不符"),
+    "id_sex_mismatch": gettext_noop("性别与身份证号不符"),
+    "uscc_empty": gettext_noop("统一社会信用代码不能为空"),
+    "uscc_length": gettext_noop("统一社会信用代码应为18位"),
+    "uscc_format": gettext_noop("统一社会信用代码格式不正确"),
+    "uscc_checksum": gettext_noop("统一社会信用代码校验位不符"),
+    "phone_empty": gettext_noop("电话号码不能为空"),
+    "phone_format": gettext_noop("电话号码格式不正确(手机号11位,固话如 0517-83651234)"),
 }
 
 EARLIEST_BIRTH = dt.date(1880, 1, 1)
@@ -46,7 +50,7 @@ _ID_SHAPE = re.compile(r"^\d{17}[\dX]$")
 class IdNumberError(ValueError):
     def __init__(self, code: str, message: str | None = None):
         self.code = code
-        self.message = message or MESSAGES[code]
+        self.message = message or gettext(MESSAGES[code])
         super().__init__(self.message)
 
 

@@ -14,6 +14,8 @@ import json
 from django import forms
 from django.contrib import admin, messages
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from civicgrid.core.admin import ReadOnlyAdmin, add_service_errors, adopt, service_dry_run
 
@@ -79,7 +81,7 @@ class RegionAdmin(admin.ModelAdmin):
     autocomplete_fields = ("parent",)
     list_per_page = 100
 
-    @admin.display(description="边界 (GeoJSON)")
+    @admin.display(description=_("边界 (GeoJSON)"))
     def boundary_preview(self, obj: Region) -> str:
         geojson = obj.geojson() if obj.pk else None
         if geojson is None:
@@ -186,7 +188,7 @@ class GridPostAdmin(admin.ModelAdmin):
     list_select_related = ("grid", "user", "department")
     actions = ("end_posts",)
 
-    @admin.display(description="工作电话")
+    @admin.display(description=_("工作电话"))
     def user_phone(self, obj: GridPost) -> str:
         return obj.user.phone
 
@@ -207,13 +209,14 @@ class GridPostAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
-    @admin.action(description="免去所选岗位", permissions=["change"])
+    @admin.action(description=_("免去所选岗位"), permissions=["change"])
     def end_posts(self, request, queryset):
         ended = 0
         for post in queryset.filter(is_active=True).select_related("user", "grid"):
             services.grid_post_end(post=post)
             ended += 1
-        self.message_user(request, f"已免去 {ended} 个岗位", messages.SUCCESS)
+        text = ngettext("已免去 %(n)s 个岗位", "已免去 %(n)s 个岗位", ended) % {"n": ended}
+        self.message_user(request, text, messages.SUCCESS)
 
 
 @admin.register(GeoIndexState)

@@ -13,6 +13,8 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from ninja import Path, Query, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 from pydantic import Field, field_validator
@@ -29,7 +31,7 @@ router = Router(tags=["grids"])
 # ninja's own limit bound is a global setting; this keeps one page from dumping a whole city.
 MAX_PAGE = int(getattr(settings, "NINJA_PAGINATION_MAX_LIMIT", 500))
 CODE_PATTERN = r"^\d{6,14}$"
-OUTSIDE_MESSAGE = "不在管辖范围内"
+OUTSIDE_MESSAGE = gettext_noop("不在管辖范围内")  # translated per request
 _UNSAFE_TEXT = re.compile(r"[<>\x00-\x1f\x7f]")
 
 LevelName = Literal["district", "street", "community", "grid", "unit"]
@@ -48,9 +50,9 @@ def _safe_text(value: str) -> str:
     outright rather than trusting every renderer to escape them."""
     value = value.strip()
     if _UNSAFE_TEXT.search(value):
-        raise ValueError("不能包含 < > 或控制字符")
+        raise ValueError(_("不能包含 < > 或控制字符"))
     if not value:
-        raise ValueError("不能为空")
+        raise ValueError(_("不能为空"))
     return value
 
 
@@ -269,9 +271,9 @@ def _require_admin(request, path: str | None = None) -> UserScope:
     """
     scope = scope_of(request.user)
     if not (scope.is_global or scope.admin_paths):
-        raise PermissionDenied("需要系统管理员权限")
+        raise PermissionDenied(_("需要系统管理员权限"))
     if path is not None and not scope.covers_path(path, admin=True):
-        raise PermissionDenied("该区域不在您的管理范围内")
+        raise PermissionDenied(_("该区域不在您的管理范围内"))
     return scope
 
 
@@ -368,10 +370,10 @@ def region_create(request, payload: RegionCreateIn):
     if payload.parent_code:
         parent = Region.objects.for_scope(scope).filter(code=payload.parent_code).first()
         if parent is None:
-            raise _bad_reference("parent", "上级区域不存在或不在您的权限范围内")
+            raise _bad_reference("parent", _("上级区域不存在或不在您的权限范围内"))
         _require_admin(request, parent.path)
     elif not scope.is_global:
-        raise PermissionDenied("只有超级管理员可以新建顶级区域")
+        raise PermissionDenied(_("只有超级管理员可以新建顶级区域"))
     region = services.region_create(
         name=payload.name,
         level=payload.level,
@@ -409,10 +411,11 @@ def locate_point(request, point: Query[LocateIn]):
     try:
         found = locate(lat, lng)
     except ValueError as exc:
-        raise ApiError(400, "invalid_coordinates", "坐标无效", {"reason": str(exc)}) from exc
+        details = {"reason": str(exc)}
+        raise ApiError(400, "invalid_coordinates", _("坐标无效"), details) from exc
     echo = {"lat": round(lat, 7), "lng": round(lng, 7)}
     if found is None:
-        return {"inside": False, "message": OUTSIDE_MESSAGE, "point": echo}
+        return {"inside": False, "message": _(OUTSIDE_MESSAGE), "point": echo}
     chain = _ancestors(found.path)
     unit = next((r for r in chain if r["code"] == found.code), None)
     unit = unit or {"code": found.code, "name": found.name, "level": Level.UNIT.value}
@@ -458,17 +461,17 @@ def post_create(request, payload: PostCreateIn):
     _require_admin(request)
     grid = selectors.region_list(user=request.user).filter(code=payload.grid_code).first()
     if grid is None:
-        raise _bad_reference("grid", "网格不存在或不在您的权限范围内")
+        raise _bad_reference("grid", _("网格不存在或不在您的权限范围内"))
     _require_admin(request, grid.path)
     user = User.objects.filter(pk=payload.user_id, is_active=True).first()
     if user is None:
-        raise _bad_reference("user", "人员不存在或已停用")
+        raise _bad_reference("user", _("人员不存在或已停用"))
     department = None
     if payload.department_id is not None:
         depts = selectors.department_list(user=request.user)
         department = depts.filter(pk=payload.department_id).first()
         if department is None:
-            raise _bad_reference("department", "部门不存在或不在您的权限范围内")
+            raise _bad_reference("department", _("部门不存在或不在您的权限范围内"))
     post = services.grid_post_assign(
         grid=grid, role=PostRole(payload.role), user=user, department=department
     )

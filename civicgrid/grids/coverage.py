@@ -10,6 +10,8 @@ from typing import Any
 
 import shapely
 from django.conf import settings
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext
 
 from . import geometry
 from .models import Region
@@ -35,7 +37,8 @@ def grid_coverage_report(*, grid: Region, tolerance_m2: float | None = None) -> 
         "outside": [],
     }
     if not grid.boundary_wkb:
-        return {**report, "ok": False, "message": f"网格“{grid.name}”尚未绘制边界"}
+        message = _("网格“%(name)s”尚未绘制边界") % {"name": grid.name}
+        return {**report, "ok": False, "message": message}
     grid_geom = grid.geometry
     geoms = [u.geometry for u in drawn]
     gap_m2, gap_point = geometry.coverage_gap(grid_geom, geoms)
@@ -86,17 +89,24 @@ def _point(geom) -> dict[str, float]:
 
 def _message(report: dict[str, Any], ok: bool, tol: float) -> str:
     if ok:
-        return f"基础网格单元完整覆盖网格(容差 {tol:g} 平方米)"
+        return _("基础网格单元完整覆盖网格(容差 %(tol)s 平方米)") % {"tol": f"{tol:g}"}
     parts = []
     if report["gap_m2"] > tol:
         p = report["gap_point"]
         parts.append(
-            f"约 {report['gap_m2']:.0f} 平方米未被单元覆盖(如 纬度{p['lat']},经度{p['lng']})"
+            _("约 %(area).0f 平方米未被单元覆盖(如 纬度%(lat)s,经度%(lng)s)")
+            % {"area": report["gap_m2"], "lat": p["lat"], "lng": p["lng"]}
         )
     parts += [
-        f"单元 {o['a']} 与 {o['b']} 重叠约 {o['area_m2']:.0f} 平方米" for o in report["overlaps"]
+        _("单元 %(a)s 与 %(b)s 重叠约 %(area).0f 平方米")
+        % {"a": o["a"], "b": o["b"], "area": o["area_m2"]}
+        for o in report["overlaps"]
     ]
-    parts += [f"单元 {o['code']} 超出网格约 {o['area_m2']:.0f} 平方米" for o in report["outside"]]
+    parts += [
+        _("单元 %(code)s 超出网格约 %(area).0f 平方米") % {"code": o["code"], "area": o["area_m2"]}
+        for o in report["outside"]
+    ]
     if report["units_without_boundary"]:
-        parts.append(f"{len(report['units_without_boundary'])} 个单元未绘制边界")
-    return ";".join(parts)
+        n = len(report["units_without_boundary"])
+        parts.append(ngettext("%(n)s 个单元未绘制边界", "%(n)s 个单元未绘制边界", n) % {"n": n})
+    return pgettext("list separator", ";").join(parts)

@@ -1,4 +1,5 @@
-"""Boundary parsing and validation. Messages say what is wrong and where, in Chinese.
+"""Boundary parsing and validation. Messages say what is wrong and where, in the active
+language (Chinese by default).
 
 Areas are computed in square metres with a local equirectangular scale at the shape's
 latitude: exact enough for street-sized grids and free of any projection library.
@@ -11,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import shapely
+from django.utils.translation import gettext as _
 from shapely.geometry import MultiPolygon, Polygon, shape
 from shapely.validation import explain_validity
 
@@ -45,19 +47,19 @@ def where(geom) -> dict[str, float]:
 
 def _translate_validity(reason: str) -> str:
     kinds = {
-        "Self-intersection": "边界自相交",
-        "Ring Self-intersection": "环自相交",
-        "Too few points": "顶点太少",
-        "Hole lies outside shell": "内环在外环之外",
-        "Nested shells": "多边形相互嵌套",
-        "Interior is disconnected": "内部不连通",
-        "Duplicate Rings": "重复的环",
+        "Self-intersection": _("边界自相交"),
+        "Ring Self-intersection": _("环自相交"),
+        "Too few points": _("顶点太少"),
+        "Hole lies outside shell": _("内环在外环之外"),
+        "Nested shells": _("多边形相互嵌套"),
+        "Interior is disconnected": _("内部不连通"),
+        "Duplicate Rings": _("重复的环"),
     }
     reason = reason.replace(" in geometry component", "")
     for en, zh in kinds.items():
         if reason.startswith(en):
             return reason.replace(en, zh, 1)
-    return f"几何无效:{reason}"
+    return _("几何无效:%(reason)s") % {"reason": reason}
 
 
 def parse_boundary(data: Any) -> Polygon | MultiPolygon:
@@ -66,31 +68,35 @@ def parse_boundary(data: Any) -> Polygon | MultiPolygon:
         try:
             data = json.loads(data)
         except (ValueError, TypeError) as exc:
-            raise BoundaryError("边界不是有效的 GeoJSON 文本", "invalid_json") from exc
+            raise BoundaryError(_("边界不是有效的 GeoJSON 文本"), "invalid_json") from exc
     if not isinstance(data, dict):
-        raise BoundaryError("边界应为 GeoJSON 对象", "invalid_geojson")
+        raise BoundaryError(_("边界应为 GeoJSON 对象"), "invalid_geojson")
     if data.get("type") == "Feature":
         data = data.get("geometry") or {}
     if data.get("type") not in ("Polygon", "MultiPolygon"):
-        raise BoundaryError("边界类型应为 Polygon 或 MultiPolygon", "invalid_geometry_type")
+        raise BoundaryError(_("边界类型应为 Polygon 或 MultiPolygon"), "invalid_geometry_type")
     try:
         geom = shape(data)
     except Exception as exc:  # noqa: BLE001 - shapely raises many kinds on bad coordinates
-        raise BoundaryError(f"坐标格式错误:{exc}", "invalid_coordinates") from exc
+        raise BoundaryError(
+            _("坐标格式错误:%(error)s") % {"error": exc}, "invalid_coordinates"
+        ) from exc
     return _check_parsed(geom)
 
 
 def _check_parsed(geom) -> Polygon | MultiPolygon:
     if geom.is_empty:
-        raise BoundaryError("边界为空", "empty_boundary")
+        raise BoundaryError(_("边界为空"), "empty_boundary")
     if shapely.get_num_coordinates(geom) > MAX_VERTICES:
-        raise BoundaryError(f"边界顶点过多(上限 {MAX_VERTICES})", "too_many_vertices")
+        raise BoundaryError(
+            _("边界顶点过多(上限 %(max)s)") % {"max": MAX_VERTICES}, "too_many_vertices"
+        )
     # GEOS bounds skip NaN, so look at every coordinate, not just the envelope.
     if not np.isfinite(shapely.get_coordinates(geom)).all():
-        raise BoundaryError("坐标含非数字值", "invalid_coordinates")
+        raise BoundaryError(_("坐标含非数字值"), "invalid_coordinates")
     minx, miny, maxx, maxy = geom.bounds
     if minx < -180 or maxx > 180 or miny < -90 or maxy > 90:
-        raise BoundaryError("坐标超出经纬度范围(经度±180,纬度±90)", "coordinates_out_of_range")
+        raise BoundaryError(_("坐标超出经纬度范围(经度±180,纬度±90)"), "coordinates_out_of_range")
     if shapely.has_z(geom):
         geom = shapely.force_2d(geom)
     if not geom.is_valid:
@@ -104,7 +110,10 @@ def _check_parsed(geom) -> Polygon | MultiPolygon:
                 loc = {}
         raise BoundaryError(_translate_validity(reason), "invalid_ring", loc)
     if area_m2(geom) < MIN_AREA_M2:  # collinear rings pass is_valid with float-noise area
-        raise BoundaryError(f"边界面积为零或过小(不足 {MIN_AREA_M2:g} 平方米)", "zero_area")
+        raise BoundaryError(
+            _("边界面积为零或过小(不足 %(min)s 平方米)") % {"min": f"{MIN_AREA_M2:g}"},
+            "zero_area",
+        )
     return geom
 
 
@@ -112,7 +121,8 @@ def check_inside_parent(geom, parent_geom, *, tolerance_m2: float, parent_name: 
     outside = geom.difference(parent_geom)
     if area_m2(outside) > tolerance_m2:
         raise BoundaryError(
-            f"边界超出上级“{parent_name}”约 {area_m2(outside):.0f} 平方米",
+            _("边界超出上级“%(parent)s”约 %(area).0f 平方米")
+            % {"parent": parent_name, "area": area_m2(outside)},
             "outside_parent",
             where(outside),
         )
@@ -127,7 +137,8 @@ def check_no_overlap(geom, siblings: list[tuple[str, Any]], *, tolerance_m2: flo
         overlap = geom.intersection(other)
         if area_m2(overlap) > tolerance_m2:
             raise BoundaryError(
-                f"与同级“{name}”重叠约 {area_m2(overlap):.0f} 平方米",
+                _("与同级“%(name)s”重叠约 %(area).0f 平方米")
+                % {"name": name, "area": area_m2(overlap)},
                 "overlaps_sibling",
                 where(overlap),
             )

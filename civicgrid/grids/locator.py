@@ -22,6 +22,7 @@ import numpy as np
 import shapely
 from django.conf import settings
 from django.db import connection
+from django.utils.translation import gettext as _
 
 LOCATE_RECHECK_SECONDS = 2.0
 # Above this share of changed units an incremental update is no cheaper than a full build.
@@ -81,7 +82,9 @@ def locate(lat: float, lng: float) -> Location | None:
     never depends on tree order.
     """
     if not (-90.0 <= lat <= 90.0 and -180.0 <= lng <= 180.0):  # also false for NaN
-        raise ValueError(f"坐标无效:纬度 {lat},经度 {lng}(纬度±90,经度±180)")
+        raise ValueError(
+            _("坐标无效:纬度 %(lat)s,经度 %(lng)s(纬度±90,经度±180)") % {"lat": lat, "lng": lng}
+        )
     index = _INDEX
     if index.check_at <= _monotonic():
         ensure_fresh()

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils.translation import gettext as _
 
 from civicgrid.accounts import services as account_services
 from civicgrid.accounts.choices import Role
@@ -34,19 +35,24 @@ POST_TO_ROLE = {
 
 def _check_level_and_code(*, level: str, code: str, parent: Region | None, grid_type: str) -> None:
     if level not in Level.values:
-        raise ValidationError({"level": "未知层级"})
+        raise ValidationError({"level": _("未知层级")})
     if parent is None and level != Level.DISTRICT and level != Level.STREET:
-        raise ValidationError({"parent": f"{Level(level).label}必须有上级区域"})
+        raise ValidationError(
+            {"parent": _("%(level)s必须有上级区域") % {"level": Level(level).label}}
+        )
     if parent is not None and CHILD_LEVEL.get(parent.level) != level:
         raise ValidationError(
-            {"parent": f"{parent.get_level_display()}下不能直接建{Level(level).label}"}
+            {
+                "parent": _("%(parent)s下不能直接建%(level)s")
+                % {"parent": parent.get_level_display(), "level": Level(level).label}
+            }
         )
     if grid_type and grid_type not in GridType.values:
-        raise ValidationError({"grid_type": "未知网格类型"})
+        raise ValidationError({"grid_type": _("未知网格类型")})
     if level == Level.GRID and not grid_type:
-        raise ValidationError({"grid_type": "网格必须指定类型(村居、商圈、楼宇)"})
+        raise ValidationError({"grid_type": _("网格必须指定类型(村居、商圈、楼宇)")})
     if level != Level.GRID and grid_type:
-        raise ValidationError({"grid_type": "只有网格才有网格类型"})
+        raise ValidationError({"grid_type": _("只有网格才有网格类型")})
     try:
         validate_code(code=code, level=level, parent_code=parent.code if parent else None)
     except CodeError as exc:
@@ -81,7 +87,8 @@ def _check_children_inside(*, region: Region, geom, tolerance_m2: float) -> None
         outside = child.geometry.difference(geom)
         if geometry.area_m2(outside) > tolerance_m2:
             raise geometry.BoundaryError(
-                f"新边界未包含下级“{child.name}”约 {geometry.area_m2(outside):.0f} 平方米",
+                _("新边界未包含下级“%(name)s”约 %(area).0f 平方米")
+                % {"name": child.name, "area": geometry.area_m2(outside)},
                 "child_outside",
                 geometry.where(outside),
             )
@@ -108,10 +115,10 @@ def region_create(
 ) -> Region:
     name = (name or "").strip()
     if not name or len(name) > 100:
-        raise ValidationError({"name": "名称必填,且不超过100个字符"})
+        raise ValidationError({"name": _("名称必填,且不超过100个字符")})
     _check_level_and_code(level=level, code=code, parent=parent, grid_type=grid_type)
     if Region.objects.filter(code=code).exists():
-        raise ValidationError({"code": f"编码 {code} 已被使用"})
+        raise ValidationError({"code": _("编码 %(code)s 已被使用") % {"code": code}})
     region = Region(name=name, level=level, code=code, parent=parent, grid_type=grid_type)
     region.path = (parent.path if parent else "") + code + "/"
     if boundary is not None:
@@ -120,7 +127,7 @@ def region_create(
         with transaction.atomic():
             region.save()
     except IntegrityError as exc:
-        raise ValidationError({"code": f"编码 {code} 已被使用"}) from exc
+        raise ValidationError({"code": _("编码 %(code)s 已被使用") % {"code": code}}) from exc
     audit_record(action=AuditAction.CREATE, obj=region, changes=snapshot(region, REGION_FIELDS))
     return region
 
@@ -150,7 +157,7 @@ def region_update(
     if name is not None:
         name = name.strip()
         if not name or len(name) > 100:
-            raise ValidationError({"name": "名称必填,且不超过100个字符"})
+            raise ValidationError({"name": _("名称必填,且不超过100个字符")})
         region.name = name
     if grid_type is not None:
         _check_level_and_code(
@@ -174,7 +181,7 @@ def department_create(
     *, name: str, code: str, region: Region, phone: str = "", description: str = ""
 ) -> Department:
     if Department.objects.filter(code=code).exists():
-        raise ValidationError({"code": f"部门代码 {code} 已存在"})
+        raise ValidationError({"code": _("部门代码 %(code)s 已存在") % {"code": code}})
     dept = Department(
         name=name.strip(), code=code, region=region, phone=phone, description=description
     )
@@ -192,21 +199,23 @@ def grid_post_assign(
 ) -> GridPost:
     """Put `user` in a post of `grid` and give them the matching scoped role."""
     if grid.level != Level.GRID:
-        raise ValidationError({"grid": "岗位只能设在网格上"})
+        raise ValidationError({"grid": _("岗位只能设在网格上")})
     if role not in PostRole.values:
-        raise ValidationError({"role": "未知岗位"})
+        raise ValidationError({"role": _("未知岗位")})
     if role == PostRole.FUNCTIONAL and department is None:
-        raise ValidationError({"department": "职能网格员必须属于一个部门"})
+        raise ValidationError({"department": _("职能网格员必须属于一个部门")})
     if (
         role in SINGLE_POSTS
         and GridPost.objects.filter(grid=grid, role=role, is_active=True).exists()
     ):
-        raise ValidationError({"role": f"该网格已有{PostRole(role).label},请先免去原任"})
+        raise ValidationError(
+            {"role": _("该网格已有%(role)s,请先免去原任") % {"role": PostRole(role).label}}
+        )
     try:
         with transaction.atomic():
             post = GridPost.objects.create(grid=grid, role=role, user=user, department=department)
     except IntegrityError as exc:
-        raise ValidationError({"role": "该人员已在此岗位,或该岗位已有人"}) from exc
+        raise ValidationError({"role": _("该人员已在此岗位,或该岗位已有人")}) from exc
     account_services.role_assign(
         user=user, role=POST_TO_ROLE[role], region=grid, department=department
     )
@@ -223,7 +232,7 @@ def grid_post_end(*, post: GridPost) -> None:
     """End a post (staff leave, rotate); the history row stays, the scoped role goes."""
     updated = GridPost.objects.filter(pk=post.pk, is_active=True).update(is_active=False)
     if not updated:
-        raise ValidationError({"post": "该岗位已免去"})
+        raise ValidationError({"post": _("该岗位已免去")})
     post.user.assignments.filter(
         role=POST_TO_ROLE[post.role], region=post.grid, department=post.department
     ).delete()
@@ -239,7 +248,9 @@ def department_update(*, department: Department, **changes: Any) -> Department:
     imports refer to it)."""
     unknown = set(changes) - set(DEPARTMENT_FIELDS)
     if unknown:
-        raise ValidationError({"__all__": f"不能修改:{', '.join(sorted(unknown))}"})
+        raise ValidationError(
+            {"__all__": _("不能修改:%(fields)s") % {"fields": ", ".join(sorted(unknown))}}
+        )
     dept = Department.objects.select_for_update().get(pk=department.pk)
     before = snapshot(dept, DEPARTMENT_FIELDS)
     for field, value in changes.items():

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 from civicgrid.core.idnumbers import IdNumberError, normalise_phone
 
@@ -31,19 +32,21 @@ REFERENCE_TYPES = {FieldType.PERSON, FieldType.PLACE, FieldType.ORGANISATION}
 def validate_definitions(defs: Any) -> list[dict]:
     """Check an administrator's field list; return it in canonical form."""
     if not isinstance(defs, list) or len(defs) > MAX_FIELDS:
-        raise ValidationError({"fields": [f"字段定义应为列表,最多 {MAX_FIELDS} 项"]}, code="fields")
+        message = _("字段定义应为列表,最多 %(max)s 项") % {"max": MAX_FIELDS}
+        raise ValidationError({"fields": [message]}, code="fields")
     out, seen = [], set()
     for i, d in enumerate(defs):
-        where = f"第{i + 1}个字段"
+        n = {"n": i + 1}
         if not isinstance(d, dict):
-            raise ValidationError({"fields": [f"{where}格式不正确"]}, code="fields")
+            raise ValidationError({"fields": [_("第%(n)s个字段格式不正确") % n]}, code="fields")
         name, ftype = d.get("name"), d.get("type")
         if not isinstance(name, str) or not NAME_RE.match(name) or name in seen:
             raise ValidationError(
-                {"fields": [f"{where}的名称须为小写字母开头的英文标识且不重复"]}, code="fields"
+                {"fields": [_("第%(n)s个字段的名称须为小写字母开头的英文标识且不重复") % n]},
+                code="fields",
             )
         if ftype not in FieldType.values:
-            raise ValidationError({"fields": [f"{where}的类型未知"]}, code="fields")
+            raise ValidationError({"fields": [_("第%(n)s个字段的类型未知") % n]}, code="fields")
         label = str(d.get("label") or name)[:100]
         item = {"name": name, "label": label, "type": ftype, "required": bool(d.get("required"))}
         if ftype == FieldType.CHOICE:
@@ -53,7 +56,8 @@ def validate_definitions(defs: Any) -> list[dict]:
                 or not 0 < len(choices) <= MAX_CHOICES
                 or not all(isinstance(c, str) and 0 < len(c) <= 100 for c in choices)
             ):
-                raise ValidationError({"fields": [f"{where}须给出选项列表"]}, code="fields")
+                message = _("第%(n)s个字段须给出选项列表") % n
+                raise ValidationError({"fields": [message]}, code="fields")
             item["choices"] = choices
         seen.add(name)
         out.append(item)
@@ -62,30 +66,30 @@ def validate_definitions(defs: Any) -> list[dict]:
 
 def _text(value: Any, d: dict) -> str:
     if not isinstance(value, (str, int, float)) or isinstance(value, bool):
-        raise ValueError("应为文本")
+        raise ValueError(_("应为文本"))
     text = str(value).strip()
     if _CONTROL.search(text):
-        raise ValueError("不能包含控制字符")
+        raise ValueError(_("不能包含控制字符"))
     if len(text) > MAX_TEXT:
-        raise ValueError(f"不能超过 {MAX_TEXT} 字")
+        raise ValueError(_("不能超过 %(max)s 字") % {"max": MAX_TEXT})
     return text
 
 
 def _number(value: Any, d: dict) -> int | float:
     if isinstance(value, bool):
-        raise ValueError("应为数字")
+        raise ValueError(_("应为数字"))
     if isinstance(value, str):
         value = value.strip()
         try:
             value = float(value) if any(c in value for c in ".eE") else int(value)
         except ValueError as exc:
-            raise ValueError("应为数字") from exc
+            raise ValueError(_("应为数字")) from exc
     if not isinstance(value, (int, float)) or (
         isinstance(value, float) and not math.isfinite(value)
     ):
-        raise ValueError("应为数字")
+        raise ValueError(_("应为数字"))
     if abs(value) > 1e12:
-        raise ValueError("数值过大")
+        raise ValueError(_("数值过大"))
     return value
 
 
@@ -95,19 +99,19 @@ def _date(value: Any, d: dict) -> str:
     if isinstance(value, dt.date):
         return value.isoformat()
     if not isinstance(value, str):
-        raise ValueError("应为日期(YYYY-MM-DD)")
+        raise ValueError(_("应为日期(YYYY-MM-DD)"))
     try:
         parsed = dt.date.fromisoformat(value.strip()[:10])
     except ValueError as exc:
-        raise ValueError("应为日期(YYYY-MM-DD)") from exc
+        raise ValueError(_("应为日期(YYYY-MM-DD)")) from exc
     if not dt.date(1880, 1, 1) <= parsed <= dt.date(2200, 1, 1):
-        raise ValueError("日期超出范围")
+        raise ValueError(_("日期超出范围"))
     return parsed.isoformat()
 
 
 def _choice(value: Any, d: dict) -> str:
     if value not in d.get("choices", []):
-        raise ValueError("不在可选范围内")
+        raise ValueError(_("不在可选范围内"))
     return value
 
 
@@ -118,7 +122,7 @@ def _bool(value: Any, d: dict) -> bool:
         return True
     if value in ("否", "false", "0", 0, "no"):
         return False
-    raise ValueError("应为 是/否")
+    raise ValueError(_("应为 是/否"))
 
 
 def _phone(value: Any, d: dict) -> str:
@@ -130,13 +134,13 @@ def _phone(value: Any, d: dict) -> str:
 
 def _reference(value: Any, d: dict) -> int:
     if isinstance(value, bool):
-        raise ValueError("应为编号")
+        raise ValueError(_("应为编号"))
     try:
         pk = int(value)
     except (TypeError, ValueError) as exc:
-        raise ValueError("应为编号") from exc
+        raise ValueError(_("应为编号")) from exc
     if not 0 < pk < 2**63:
-        raise ValueError("编号无效")
+        raise ValueError(_("编号无效"))
     return pk
 
 
@@ -168,13 +172,13 @@ def validate_values(
     if values is None:
         values = {}
     if not isinstance(values, dict):
-        raise ValidationError({field_prefix: ["应为对象"]}, code="invalid_values")
+        raise ValidationError({field_prefix: [_("应为对象")]}, code="invalid_values")
     errors: dict[str, list[ValidationError]] = {}
     known = {d["name"] for d in defs}
     for key in values:
         if key not in known:
             errors[f"{field_prefix}.{str(key)[:40]}"] = [
-                ValidationError("未定义的字段", code="unknown_field")
+                ValidationError(_("未定义的字段"), code="unknown_field")
             ]
     out: dict[str, Any] = {}
     for d in defs:
@@ -182,7 +186,7 @@ def validate_values(
         if raw is None or (isinstance(raw, str) and not raw.strip()):
             if d["required"]:
                 errors[f"{field_prefix}.{key}"] = [
-                    ValidationError(f"{d['label']}:必填", code="required")
+                    ValidationError(_("%(label)s:必填") % {"label": d["label"]}, code="required")
                 ]
             continue
         try:
@@ -192,10 +196,13 @@ def validate_values(
                 and resolve is not None
                 and not resolve(d["type"], value)
             ):
-                raise ValueError("对象不存在或不在您的权限范围内")
+                raise ValueError(_("对象不存在或不在您的权限范围内"))
         except ValueError as exc:
             errors[f"{field_prefix}.{key}"] = [
-                ValidationError(f"{d['label']}:{exc}", code="invalid_value")
+                ValidationError(
+                    _("%(label)s:%(error)s") % {"label": d["label"], "error": exc},
+                    code="invalid_value",
+                )
             ]
             continue
         out[key] = value

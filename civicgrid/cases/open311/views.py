@@ -16,6 +16,7 @@ import logging
 
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from civicgrid.accounts.services import api_token_authenticate
@@ -43,7 +44,7 @@ def endpoint(methods: tuple[str, ...] = ("GET",)):
         @functools.wraps(view)
         def inner(request, fmt: str, **kwargs):
             if request.method not in methods:
-                return error_response(fmt, 405, "不支持该方法 / method not allowed")
+                return error_response(fmt, 405, _("不支持该方法 / method not allowed"))
             try:
                 return view(request, fmt, **kwargs)
             except Open311Error as exc:
@@ -62,13 +63,13 @@ def _refusal(fmt: str, exc: Exception):
 
     if isinstance(exc, ValidationError):
         messages = exc.messages if hasattr(exc, "messages") else [str(exc)]
-        return error_response(fmt, 400, ";".join(messages) or "数据有误 / invalid data")
+        return error_response(fmt, 400, ";".join(messages) or _("数据有误 / invalid data"))
     if isinstance(exc, PermissionDenied):
-        return error_response(fmt, 403, str(exc) or "无权执行此操作 / forbidden")
+        return error_response(fmt, 403, str(exc) or _("无权执行此操作 / forbidden"))
     if isinstance(exc, Http404):
-        return error_response(fmt, 404, "不存在 / not found")
+        return error_response(fmt, 404, _("不存在 / not found"))
     log.exception("open311 error")
-    return error_response(fmt, 500, "服务器内部错误 / internal error")
+    return error_response(fmt, 500, _("服务器内部错误 / internal error"))
 
 
 def _user(request, *, required: bool = True):
@@ -77,7 +78,7 @@ def _user(request, *, required: bool = True):
     if key:
         user = api_token_authenticate(raw=key)
         if user is None:
-            raise Open311Error(403, "api_key 无效 / api_key is invalid")
+            raise Open311Error(403, _("api_key 无效 / api_key is invalid"))
         request.user = user
         actor_var.set(user)
         return user
@@ -85,7 +86,7 @@ def _user(request, *, required: bool = True):
     if user is not None and user.is_authenticated:
         return user
     if required:
-        raise Open311Error(403, "缺少 api_key / api_key is required")
+        raise Open311Error(403, _("缺少 api_key / api_key is required"))
     return None
 
 
@@ -114,7 +115,9 @@ def service_list(request, fmt: str):
 def service_definition(request, fmt: str, code: str):
     category = _services().filter(code=code).first()
     if category is None:
-        raise Open311Error(404, f"服务不存在 / service_code {code[:16]} not found")
+        raise Open311Error(
+            404, _("服务不存在 / service_code %(code)s not found") % {"code": code[:16]}
+        )
     return respond(ser.service_definition(category), fmt, "service_definition")
 
 
@@ -168,7 +171,7 @@ def _create(request, fmt: str):
     code = inputs.text(params, "service_code", 16, required=True)
     category = _services().filter(code=code).first()
     if category is None:
-        raise Open311Error(400, f"服务不存在 / unknown service_code {code}")
+        raise Open311Error(400, _("服务不存在 / unknown service_code %(code)s") % {"code": code})
     lat, lng, address = inputs.position(params)
     description = inputs.text(params, "description", 4000)
     title = inputs.text(params, "attribute[title]", 100) or (description or category.name)[:30]
@@ -194,9 +197,9 @@ def _create(request, fmt: str):
     case = result.case
     if media and result.created:
         timeline_note(case=case, actor=user, reason="外部图片链接", data={"media_url": media})
-    notice = "已收到,正在研判"
+    notice = _("已收到,正在研判")
     if not case.located:
-        notice += ";位置需人工确认 / location to be confirmed by the centre"
+        notice += _(";位置需人工确认 / location to be confirmed by the centre")
     row = {"service_request_id": case.number, "service_notice": notice, "account_id": str(user.pk)}
     return respond([row], fmt, "service_requests", "request")
 
@@ -206,7 +209,7 @@ def request_detail(request, fmt: str, request_id: str):
     user = _user(request)
     case = _case_rows(user).filter(number=request_id[:20]).first()
     if case is None:
-        raise Open311Error(404, "请求不存在 / service request not found")
+        raise Open311Error(404, _("请求不存在 / service request not found"))
     return respond([ser.request_row(case)], fmt, "service_requests", "request")
 
 
@@ -220,7 +223,7 @@ def token(request, fmt: str, token: str):
         .first()
     )
     if case is None:
-        raise Open311Error(404, "令牌不存在 / token not found")
+        raise Open311Error(404, _("令牌不存在 / token not found"))
     return respond(
         [{"service_request_id": case.number, "token": token}], fmt, "service_requests", "request"
     )
@@ -253,11 +256,11 @@ def _add_update(request, fmt: str):
     description = inputs.text(request.POST, "description", 2000, required=True)
     case = selectors.case_list(user=user).filter(number=number).first()
     if case is None:
-        raise Open311Error(404, "请求不存在 / service request not found")
+        raise Open311Error(404, _("请求不存在 / service request not found"))
     event = timeline_note(case=case, actor=user, reason=description, data={"via": "open311"})
     return respond([{"update_id": str(event.pk)}], fmt, "service_request_updates", "request_update")
 
 
 def not_found(request, *args, **kwargs):
     fmt = "xml" if request.path.endswith(".xml") else "json"
-    return error_response(fmt, 404, "接口不存在 / unknown Open311 resource")
+    return error_response(fmt, 404, _("接口不存在 / unknown Open311 resource"))
