@@ -19,6 +19,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='case',
-            index=models.Index(fields=['category', 'created_at', 'lat', 'lng'], name='case_category_created_box'),
+            index=models.Index(fields=['category', 'lat', 'lng', 'created_at'], name='case_category_box'),
         ),
     ]

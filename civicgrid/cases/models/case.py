@@ -231,11 +231,12 @@ class Case(models.Model):
                 name="case_dept_status_deadline_id",
             ),
             models.Index(fields=["reporter", "-created_at"], name="case_reporter_created"),
-            # duplicate candidates: same category inside a time window and a lat/lng box
-            # (cases/dedup.py, every intake); lat and lng in the index, so a busy day of one
-            # category is filtered to the box without reading each case row
+            # duplicate candidates: same category inside a lat/lng box and a time window
+            # (cases/dedup.py, every intake). Latitude leads after the category: a band of
+            # ~100 m holds few cases of a category however busy the day or long the history,
+            # and lng and created_at are checked in the index without reading case rows
             models.Index(
-                fields=["category", "created_at", "lat", "lng"], name="case_category_created_box"
+                fields=["category", "lat", "lng", "created_at"], name="case_category_box"
             ),
             # overdue lists (centre and department): read in deadline order and stopped after
             # one page, instead of sorting every open case; partial, so closed cases (most of
