@@ -8,6 +8,8 @@ import logging
 from django.core.exceptions import PermissionDenied, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -82,7 +84,7 @@ def on_validation(request, exc: NinjaValidationError):
         {"loc": [str(p) for p in e.get("loc", [])], "type": e.get("type"), "msg": e.get("msg")}
         for e in exc.errors
     ]
-    return _error(request, 422, "validation_error", "请求参数有误", details)
+    return _error(request, 422, "validation_error", _("请求参数有误"), details)
 
 
 def _error_codes(exc: DjangoValidationError) -> list[str]:
@@ -100,7 +102,7 @@ def on_django_validation(request, exc: DjangoValidationError):
     details = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
     message = ";".join(m for msgs in details.values() for m in msgs)
     codes = _error_codes(exc)
-    return _error(request, 400, codes[0] if codes else "invalid", message or "数据有误", details)
+    return _error(request, 400, codes[0] if codes else "invalid", message or _("数据有误"), details)
 
 
 @api.exception_handler(BoundaryError)
@@ -115,42 +117,42 @@ def on_suspicious(request, exc: SuspiciousOperation):
     from django.core.exceptions import RequestDataTooBig
 
     if isinstance(exc, RequestDataTooBig):
-        return _error(request, 413, "too_large", "请求内容过大")
-    return _error(request, 400, "bad_request", "请求无效")
+        return _error(request, 413, "too_large", _("请求内容过大"))
+    return _error(request, 400, "bad_request", _("请求无效"))
 
 
 @api.exception_handler(AuthenticationError)
 def on_auth(request, exc):
-    return _error(request, 401, "unauthorized", "未登录或令牌无效")
+    return _error(request, 401, "unauthorized", _("未登录或令牌无效"))
 
 
 @api.exception_handler(PermissionDenied)
 def on_forbidden(request, exc):
-    return _error(request, 403, "forbidden", str(exc) or "无权执行此操作")
+    return _error(request, 403, "forbidden", str(exc) or _("无权执行此操作"))
 
 
 @api.exception_handler(Http404)
 def on_not_found(request, exc):
-    return _error(request, 404, "not_found", "对象不存在或不在您的权限范围内")
+    return _error(request, 404, "not_found", _("对象不存在或不在您的权限范围内"))
 
 
 HTTP_CODES = {
-    400: ("bad_request", "请求无法解析"),
-    405: ("method_not_allowed", "不支持该方法"),
-    429: ("throttled", "请求过于频繁,请稍后再试"),
+    400: ("bad_request", gettext_lazy("请求无法解析")),
+    405: ("method_not_allowed", gettext_lazy("不支持该方法")),
+    429: ("throttled", gettext_lazy("请求过于频繁,请稍后再试")),
 }
 
 
 @api.exception_handler(HttpError)
 def on_http_error(request, exc: HttpError):
     code, message = HTTP_CODES.get(exc.status_code, (f"http_{exc.status_code}", str(exc)))
-    return _error(request, exc.status_code, code, message, {"reason": str(exc)})
+    return _error(request, exc.status_code, code, str(message), {"reason": str(exc)})
 
 
 @api.exception_handler(Exception)
 def on_unexpected(request, exc):
     log.exception("unhandled API error")
-    return _error(request, 500, "internal_error", "服务器内部错误,请稍后再试")
+    return _error(request, 500, "internal_error", _("服务器内部错误,请稍后再试"))
 
 
 def register_routers() -> None:
@@ -174,5 +176,5 @@ def api_not_found(request, *args, **kwargs):
     """Unknown URLs under /api/v1/ answer in the API's error shape, not Django's HTML page."""
     from django.http import JsonResponse
 
-    body = {"code": "not_found", "message": "接口不存在", "details": {"path": request.path}}
+    body = {"code": "not_found", "message": _("接口不存在"), "details": {"path": request.path}}
     return JsonResponse(body, status=404, json_dumps_params={"ensure_ascii": False})

@@ -22,7 +22,8 @@ from ..choices import Status as CaseStatus
 from ..models import Case
 from ..permissions import CENTRE_ROLES, GRID_STAFF_ROLES
 from . import router
-from .common import case_detail, minor_category, paged
+from .common import case_detail, minor_category
+from .paging import capped_paged
 from .schemas import NUMBER_PATTERN, CaseCreatedOut, CaseDetailOut, CaseFilter, CaseIn, CaseOut
 
 SOURCE_ROLES = {
@@ -135,7 +136,7 @@ def filter_cases(qs: QuerySet[Case], f: CaseFilter, user, now: dt.datetime) -> Q
 
 
 @router.get("", response=list[CaseOut], summary="案件列表(权限范围内,可筛选)")
-@paged
+@capped_paged
 def case_list(request, filters: Query[CaseFilter]):
     now = timezone.now()
     qs = selectors.case_list(user=request.user, now=now)
@@ -143,7 +144,7 @@ def case_list(request, filters: Query[CaseFilter]):
 
 
 @router.get("/mine", response=list[CaseOut], summary="我上报的案件")
-@paged
+@capped_paged
 def my_cases(request):
     return selectors.case_list(user=request.user).filter(reporter=request.user)
 

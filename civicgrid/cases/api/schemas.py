@@ -323,10 +323,6 @@ class RelocateIn(Versioned):
 # --- queues and the inbox ------------------------------------------------------------------
 
 
-class CountsOut(Schema):
-    counts: dict[str, int]
-
-
 class NotificationOut(Schema):
     id: int
     verb: str
