@@ -235,9 +235,7 @@ class Case(models.Model):
             # (cases/dedup.py, every intake). Latitude leads after the category: a band of
             # ~100 m holds few cases of a category however busy the day or long the history,
             # and lng and created_at are checked in the index without reading case rows
-            models.Index(
-                fields=["category", "lat", "lng", "created_at"], name="case_category_box"
-            ),
+            models.Index(fields=["category", "lat", "lng", "created_at"], name="case_category_box"),
             # overdue lists (centre and department): read in deadline order and stopped after
             # one page, instead of sorting every open case; partial, so closed cases (most of
             # the table) are not in it
