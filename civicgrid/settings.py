@@ -131,18 +131,38 @@ DATABASES = {
         conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),
     )
 }
+
+
+def db_options(engine: str) -> dict:
+    """Connection options per engine (also used by the benchmarks' settings)."""
+    if engine == "django.db.backends.sqlite3":
+        # WAL lets readers run beside the single writer; IMMEDIATE transactions take the
+        # write lock up front so that two writers queue on the busy timeout instead of
+        # failing mid-transaction.
+        return {
+            "init_command": (
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+            ),
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+        }
+    if engine == "django.db.backends.postgresql" and env_bool("DB_PREPARED_STATEMENTS", True):
+        # Server-side parameters and psycopg's automatic prepared statements (after 5 runs of
+        # the same SQL in a connection): the hot paths repeat a few statements on every
+        # request, and re-planning them was half of PostgreSQL's CPU per case intake
+        # (docs/BENCHMARKS.md). Set DB_PREPARED_STATEMENTS=0 behind a transaction-pooling
+        # PgBouncer.
+        return {"server_side_binding": True, "prepare_threshold": 5}
+    return {}
+
+
+DATABASES["default"]["OPTIONS"] = {
+    **DATABASES["default"].get("OPTIONS", {}),
+    **db_options(DATABASES["default"]["ENGINE"]),
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     (BASE_DIR / "var").mkdir(exist_ok=True)
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-    # WAL lets readers run beside the single writer; IMMEDIATE transactions take the write lock
-    # up front so that two writers queue on the busy timeout instead of failing mid-transaction.
-    DATABASES["default"]["OPTIONS"] = {
-        "init_command": (
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
-        ),
-        "transaction_mode": "IMMEDIATE",
-        "timeout": 20,
-    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- tasks ----------------------------------------------------------------------------------
