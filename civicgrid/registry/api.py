@@ -10,7 +10,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from ninja import Path, Query, Router, Schema
+from ninja import Path, Query, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from civicgrid.accounts.scope import scope_of
@@ -156,7 +156,7 @@ def person_detail(request, pk: Path[int]):
 
 @router.post("/people", response={201: PersonDetailOut}, summary="登记人员")
 def person_create(request, payload: PersonIn):
-    return 201, _create_person(request, **_person_kwargs(request, payload))
+    return Status(201, _create_person(request, **_person_kwargs(request, payload)))
 
 
 @router.patch("/people/{pk}", response=PersonDetailOut, summary="修改人员信息")
@@ -184,7 +184,9 @@ def person_reveal(request, pk: Path[int], payload: RevealIn):
 @router.post("/people/{pk}/tags", response={201: TagOut}, summary="标记特殊人群")
 def person_tag_add(request, pk: Path[int], payload: TagIn):
     person = selectors.person_get(user=request.user, pk=pk)
-    return 201, services.person_tag_add(user=request.user, person=person, **payload.model_dump())
+    return Status(
+        201, services.person_tag_add(user=request.user, person=person, **payload.model_dump())
+    )
 
 
 @router.delete("/people/{pk}/tags/{tag_id}", response=TagOut, summary="移出特殊人群")
@@ -227,7 +229,7 @@ def household_create(request, payload: HouseholdIn) -> tuple[int, Household]:
         )  # fmt: skip
     except services.DuplicatePerson as exc:
         raise _api_error(409, "duplicate", exc.messages[0]) from exc
-    return 201, household
+    return Status(201, household)
 
 
 @router.get("/buildings", response=list[BuildingOut], summary="楼栋列表")
@@ -245,7 +247,7 @@ def building_detail(request, pk: Path[int]):
 def building_create(request, payload: BuildingIn):
     data = payload.model_dump(exclude={"unit_code"})
     unit = _unit(request, payload.unit_code)
-    return 201, services.building_create(user=request.user, unit=unit, **data)
+    return Status(201, services.building_create(user=request.user, unit=unit, **data))
 
 
 @router.get("/rooms", response=list[RoomOut], summary="房屋列表")
@@ -258,7 +260,7 @@ def room_list(request, building: int | None = None):
 def room_create(request, payload: RoomIn):
     building = _ref(request, selectors.building_get, payload.building_id, "building")
     data = payload.model_dump(exclude={"building_id"})
-    return 201, services.room_create(user=request.user, building=building, **data)
+    return Status(201, services.room_create(user=request.user, building=building, **data))
 
 
 # --- organisations and components -----------------------------------------------------------
@@ -279,7 +281,7 @@ def organisation_detail(request, pk: Path[int]):
 def organisation_create(request, payload: OrganisationIn) -> tuple[int, Organisation]:
     data = payload.model_dump(exclude={"unit_code"})
     unit = _unit(request, payload.unit_code)
-    return 201, services.organisation_create(user=request.user, unit=unit, **data)
+    return Status(201, services.organisation_create(user=request.user, unit=unit, **data))
 
 
 @router.patch("/organisations/{pk}", response=OrganisationOut, summary="修改单位组织")
@@ -305,7 +307,7 @@ def component_detail(request, pk: Path[int]):
 def component_create(request, payload: ComponentIn):
     data = payload.model_dump(exclude={"unit_code"})
     unit = _unit(request, payload.unit_code)
-    return 201, services.component_create(user=request.user, unit=unit, **data)
+    return Status(201, services.component_create(user=request.user, unit=unit, **data))
 
 
 @router.put("/components/{pk}/state", response=ComponentOut, summary="修改部件状态")
@@ -334,7 +336,7 @@ def record_type_create(request, payload: RecordTypeIn):
     if area is None:
         raise _api_error(400, "unknown_area", "工作领域不存在", {"area_id": payload.area_id})
     data = payload.model_dump(exclude={"area_id"})
-    return 201, services.record_type_create(user=request.user, area=area, **data)
+    return Status(201, services.record_type_create(user=request.user, area=area, **data))
 
 
 @router.get("/records", response=list[RecordOut], summary="台账记录")
@@ -368,10 +370,11 @@ def record_create(request, payload: RecordIn):
         raise _api_error(400, "unknown_record_type", "台账类型不存在或不在您的权限范围内")
     getter = SUBJECT_GETTERS[rt.subject_kind]
     subject = _ref(request, getter, payload.subject_id, "subject")
-    return 201, services.record_create(
+    record = services.record_create(
         user=request.user, record_type=rt, subject=subject, values=payload.values,
         occurred_on=payload.occurred_on,
     )  # fmt: skip
+    return Status(201, record)
 
 
 # --- visits, duties, coverage ---------------------------------------------------------------
@@ -394,7 +397,7 @@ def visit_list(request, person: int | None = None, household: int | None = None)
 def visit_create(request, payload: VisitIn):
     target = _ref(request, VISIT_GETTERS[payload.target_kind], payload.target_id, "target")
     data = payload.model_dump(exclude={"target_kind", "target_id"})
-    return 201, services.visit_record(user=request.user, target=target, **data)
+    return Status(201, services.visit_record(user=request.user, target=target, **data))
 
 
 @router.get("/overdue", response=list[DutyOut], summary="逾期未走访的重点人员")
