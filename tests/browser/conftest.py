@@ -6,6 +6,7 @@ through StaticFilesHandler, so the vendored Leaflet/HTMX load without collectsta
 """
 
 import os
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -26,6 +27,20 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if here in Path(str(item.path)).parents:
             item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings():
+    """SQLite test database in a file, not in memory: with an in-memory database Django's
+    live server shares one connection between its request threads, and a page that fires
+    several requests at once (the grid map) made them collide ("cannot start a transaction
+    within a transaction"). A file gives each thread its own connection, as in production."""
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):
+        name = Path(tempfile.gettempdir()) / f"civicgrid_browser_{os.getpid()}.sqlite3"
+        db.setdefault("TEST", {})["NAME"] = str(name)
 
 
 @pytest.fixture(scope="session")
