@@ -18,6 +18,7 @@ from ..services.uploads import case_attachments_upload
 from . import router
 from .actions import NumberPath
 from .common import _attachment, visible_case
+from .schemas import AttachmentOut
 
 # The validation layer's codes (cases/attachments.py) → (HTTP status, API code).
 REFUSALS = {
@@ -47,13 +48,7 @@ multipart/form-data,字段 `files`(可重复,一次最多 `CASE_UPLOAD_MAX_FILES
 """
 
 
-class UploadedOut(Schema):
-    id: int
-    kind: str
-    content_type: str
-    size: int
-    url: str
-    thumb_url: str | None
+class UploadedOut(AttachmentOut):
     duplicate: bool = Field(description="同一张图片此前已由您上传,返回的是原附件")
 
 

@@ -1,4 +1,5 @@
 import pytest
+from django.test import Client
 
 from civicgrid.core.worktime import clear_cache
 from civicgrid.grids.locator import locator_reset
@@ -25,3 +26,15 @@ def actors(tree):
 @pytest.fixture
 def category(tree):
     return make_category(tree.dept)
+
+
+@pytest.fixture
+def client_as():
+    """A test client signed in as the given user."""
+
+    def make(user) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return make

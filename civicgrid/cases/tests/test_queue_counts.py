@@ -8,7 +8,6 @@ import datetime as dt
 
 import pytest
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -175,16 +174,6 @@ def test_api_queue_calls_read_cases_in_a_fixed_number_of_queries(tree, actors, c
 
 
 # --- pages -----------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def client_as():
-    def make(user) -> Client:
-        client = Client()
-        client.force_login(user)
-        return client
-
-    return make
 
 
 @pytest.mark.parametrize(

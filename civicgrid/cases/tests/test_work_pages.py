@@ -24,16 +24,6 @@ pytestmark = pytest.mark.django_db
 HX = {"HTTP_HX_REQUEST": "true"}
 
 
-@pytest.fixture
-def client_as():
-    def make(user) -> Client:
-        client = Client()
-        client.force_login(user)
-        return client
-
-    return make
-
-
 @pytest.fixture(autouse=True)
 def _no_duplicate_finder(settings):
     """Identical test reports would all be flagged 疑似重复; one test switches it back on."""
