@@ -185,25 +185,6 @@ def duplicates_find(case: Case, *, limit: int = 10) -> list[Match]:
     return found[:limit]
 
 
-def duplicates_store(case: Case, matches: list[Match]) -> None:
-    """Keep the links of a just-inserted case to its suspected duplicates (inside the
-    intake's write transaction: the case, its flag, the links and the note commit together)."""
-    DuplicateCandidate.objects.bulk_create(
-        [
-            DuplicateCandidate(
-                case=case,
-                candidate_id=m.candidate_id,
-                score=m.score,
-                similarity=m.similarity,
-                distance_m=m.distance_m,
-                created_at=case.created_at,
-            )  # fmt: skip
-            for m in matches
-        ],
-        ignore_conflicts=True,
-    )
-
-
 # --- for the centre's queue ---------------------------------------------------------------------
 
 

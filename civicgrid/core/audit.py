@@ -135,6 +135,22 @@ def _head_move(chain: int, last_seq: int, last_hash: str) -> None:
 
 
 @dataclass(frozen=True, slots=True)
+class Who:
+    """Who made a change and in which request, captured where it was made: a row written
+    later or by another thread (the intake's group commit) keeps its own author."""
+
+    actor_id: int | None
+    actor_label: str
+    request_id: str
+
+    @classmethod
+    def of(cls, actor: Any = None) -> "Who":
+        actor = actor if actor is not None else current_actor()
+        label = (actor.get_username() if actor is not None else "system")[:150]
+        return cls(getattr(actor, "pk", None), label, current_request_id())
+
+
+@dataclass(frozen=True, slots=True)
 class AuditEntry:
     """One row for `audit_record_many`: what happened to which object."""
 
@@ -143,6 +159,7 @@ class AuditEntry:
     object_id: str
     object_repr: str = ""
     changes: dict[str, Any] | None = None
+    who: Who | None = None  # None: the call's actor and the current request
 
 
 def audit_record_many(entries: Iterable[AuditEntry], *, actor: Any = None) -> int:
@@ -154,17 +171,17 @@ def audit_record_many(entries: Iterable[AuditEntry], *, actor: Any = None) -> in
     come out exactly as if the rows had been appended one by one (`audit_verify_chain`).
     Heads are locked in chain order, so two bulk appends cannot deadlock each other.
     """
-    actor = actor if actor is not None else current_actor()
     by_chain: dict[int, list[AuditEntry]] = {}
     for entry in entries:
         by_chain.setdefault(chain_for(entry.object_type, entry.object_id), []).append(entry)
     if not by_chain:
         return 0
+    who = Who.of(actor)
     common = {
         "created_at": datetime.now(UTC),
-        "actor_id": getattr(actor, "pk", None),
-        "actor_label": (actor.get_username() if actor is not None else "system")[:150],
-        "request_id": current_request_id(),
+        "actor_id": who.actor_id,
+        "actor_label": who.actor_label,
+        "request_id": who.request_id,
     }
     rows: list[tuple] = []
     with transaction.atomic(savepoint=False):
@@ -193,11 +210,17 @@ def _chain_rows(chain: int, entries: list[AuditEntry], common: dict[str, Any]) -
             "object_type": entry.object_type, "object_id": entry.object_id,
             "object_repr": entry.object_repr[:200], "changes": json.loads(text),
         }  # fmt: skip
+        if entry.who is not None:
+            fields.update(
+                actor_id=entry.who.actor_id,
+                actor_label=entry.who.actor_label,
+                request_id=entry.who.request_id,
+            )
         digest = row_hash(last_hash, fields)
         fields.update(created_at=created_db, changes=text, prev_hash=last_hash, hash=digest)
         rows.append(tuple(fields[c] for c in _BULK_COLUMNS))
         last_hash = digest
-    AuditChainHead.objects.filter(pk=chain).update(last_seq=last_seq, last_hash=last_hash)
+    _head_move(chain, last_seq, last_hash)
     return rows
 
 

@@ -1,8 +1,8 @@
 """Hand-built SQL for the few statements on the hottest write paths (case intake, the audit
 append), where the ORM's per-call query compilation was most of the CPU time.
 
-`row_insert` writes one model instance with an INSERT built once per model and database
-vendor, with values prepared by each field exactly as `Model.save()` would prepare them
+`rows_insert` writes model instances with an INSERT built once per model, database vendor
+and row count, with values prepared by each field exactly as `Model.save()` would prepare them
 (`pre_save` for auto_now fields, `get_db_prep_save` for JSON, datetimes, foreign keys). It
 skips `save()` overrides and model signals, so it is only for models that have neither, and
 it goes through Django's cursor wrapper, so query counting and logging still see it.
@@ -10,41 +10,57 @@ it goes through Django's cursor wrapper, so query counting and logging still see
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.db.models.fields import AutoFieldMixin
 
-_INSERTS: dict[tuple[type[models.Model], str], tuple[str, list[models.Field]]] = {}
+_INSERTS: dict[tuple, tuple[str, list[models.Field], bool]] = {}
+ROWS_PER_INSERT = 100  # rows per statement: keeps the parameter count far below SQLite's cap
 
 
-def _insert_sql(model: type[models.Model]) -> tuple[str, list[models.Field]]:
-    key = (model, connection.vendor)
+def _insert_sql(model: type[models.Model], rows: int) -> tuple[str, list[models.Field], bool]:
+    """(SQL, fields, returns pk) for `rows` rows of `model`. An auto primary key is left to
+    the database and returned; any other primary key (a UUID) is written like a field."""
+    key = (model, connection.vendor, rows)
     found = _INSERTS.get(key)
     if found is None:
         meta, qn = model._meta, connection.ops.quote_name
-        fields = [f for f in meta.concrete_fields if not isinstance(f, AutoFieldMixin)]
+        auto = isinstance(meta.pk, AutoFieldMixin)
+        fields = [f for f in meta.concrete_fields if not (auto and f.primary_key)]
         columns = ", ".join(qn(f.column) for f in fields)
-        marks = ", ".join(["%s"] * len(fields))
-        sql = (
-            f"INSERT INTO {qn(meta.db_table)} ({columns}) VALUES ({marks}) "
-            f"RETURNING {qn(meta.pk.column)}"
-        )
-        found = _INSERTS[key] = (sql, fields)
+        group = "(" + ", ".join(["%s"] * len(fields)) + ")"
+        sql = f"INSERT INTO {qn(meta.db_table)} ({columns}) VALUES {', '.join([group] * rows)}"
+        if auto:
+            sql += f" RETURNING {qn(meta.pk.column)}"
+        found = _INSERTS[key] = (sql, fields, auto)
     return found
 
 
 def row_insert(obj: models.Model) -> models.Model:
-    """INSERT `obj` (its primary key must be an auto field) and set its pk; returns it."""
-    conn = connections[DEFAULT_DB_ALIAS]  # not the proxy: ~60 fields each look it up
-    sql, fields = _insert_sql(type(obj))
-    values = [f.get_db_prep_save(f.pre_save(obj, True), conn) for f in fields]
-    with conn.cursor() as cursor:
-        cursor.execute(sql, values)
-        obj.pk = cursor.fetchone()[0]
-    obj._state.adding = False
-    obj._state.db = conn.alias
+    """INSERT `obj` and set its pk (when the database assigns it); returns it."""
+    rows_insert([obj])
     return obj
+
+
+def rows_insert(objs: Sequence[models.Model]) -> None:
+    """INSERT instances of one model, up to ROWS_PER_INSERT rows per statement, and set their
+    auto primary keys. The keys come back in VALUES order, which Django's own bulk_create
+    relies on for PostgreSQL and SQLite (≥ 3.35)."""
+    conn = connections[DEFAULT_DB_ALIAS]  # not the proxy: ~60 fields each look it up
+    for start in range(0, len(objs), ROWS_PER_INSERT):
+        chunk = objs[start : start + ROWS_PER_INSERT]
+        sql, fields, auto = _insert_sql(type(chunk[0]), len(chunk))
+        values = [f.get_db_prep_save(f.pre_save(obj, True), conn) for obj in chunk for f in fields]
+        with conn.cursor() as cursor:
+            cursor.execute(sql, values)
+            if auto:
+                for obj, row in zip(chunk, cursor.fetchall(), strict=True):
+                    obj.pk = row[0]
+        for obj in chunk:
+            obj._state.adding = False
+            obj._state.db = conn.alias
 
 
 def rows_fetch(sql: str, params: list[Any]) -> list[tuple]:

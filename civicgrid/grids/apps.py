@@ -15,3 +15,13 @@ class GridsConfig(AppConfig):
         from .locator import mark_check_needed
 
         request_started.connect(mark_check_needed, dispatch_uid="grids.locator.check_needed")
+
+        # A region's path is part of its staff's scope, which API tokens remember.
+        from django.db.models.signals import post_delete, post_save
+
+        from civicgrid.accounts.tokencache import on_auth_change
+
+        from .models import Region
+
+        post_save.connect(on_auth_change, sender=Region, dispatch_uid="auth-region")
+        post_delete.connect(on_auth_change, sender=Region, dispatch_uid="auth-region-del")

@@ -11,10 +11,10 @@ from .intake import (
     case_relocate,
     case_report,
     case_report_with_photos,
-    next_number,
     reporter_phone,
     route_for,
 )
+from .numbering import next_number
 from .resident import case_rate, case_reopen
 from .transitions import (
     case_accept,

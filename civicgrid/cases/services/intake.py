@@ -10,6 +10,8 @@ types) comes from per-process snapshots (cases/refdata.py). The one transaction 
 only the number, the case, its timeline rows, the duplicate links, the task row and the
 audit append: on SQLite that is the time the single write lock is held, on PostgreSQL the
 time the audit chain's head row stays locked, and one commit per intake instead of three.
+Intakes that reach that transaction at the same moment in one process share it (group
+commit, services/intake_write.py).
 """
 
 from __future__ import annotations
@@ -25,14 +27,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
-from django_tasks_db import DatabaseBackend
 
 from civicgrid.accounts.scope import scope_of
 from civicgrid.core import crypto
-from civicgrid.core.audit import audit_record
-from civicgrid.core.fastsql import row_insert, rows_fetch
+from civicgrid.core.audit import Who
+from civicgrid.core.fastsql import rows_fetch
 from civicgrid.core.idnumbers import IdNumberError, normalise_phone
-from civicgrid.core.models import AuditAction
 from civicgrid.grids.choices import Level
 from civicgrid.grids.locator import locate
 from civicgrid.grids.models import Department, Region
@@ -47,11 +47,11 @@ from ..attachments import (
     images_prepare,
 )
 from ..choices import Action, AreaClass, AttachmentKind, Source, Status, Step
-from ..dedup import duplicates_store, token_text
+from ..dedup import token_text
 from ..models import Attachment, Camera, Case, CaseEvent, Category
 from ..permissions import is_grid_staff
-from ._core import actor_label, authorize, clock_fields, move, required_text
-from .numbering import next_number
+from ._core import authorize, clock_fields, move, required_text
+from .intake_write import PendingCase, case_write, cases_write
 from .write_turn import write_turn
 
 PHONE_PURPOSE = "case.reporter_phone"
@@ -186,7 +186,13 @@ def _existing(reporter, source: str, key: str) -> Case | None:
     return Case.objects.get(pk=rows[0][0]) if rows else None
 
 
-_BY_KEY_SQL = "SELECT id FROM cases_case WHERE idempotency_key = %s AND "
+# The literal `NOT (idempotency_key = '')` repeats the partial unique indexes' condition: with
+# a bound parameter alone neither SQLite nor a PostgreSQL generic (prepared) plan can prove
+# the row is in the partial index, and they scanned every case of the reporter (SQLite) or
+# the whole table (PostgreSQL) instead — an intake slowing down as cases accumulate.
+_BY_KEY_SQL = (
+    "SELECT id FROM cases_case WHERE idempotency_key = %s AND NOT (idempotency_key = '') AND "
+)
 
 
 def case_report(
@@ -233,9 +239,9 @@ def case_report(
     case = _build(locals(), spot, phone, key, now or timezone.now())
     matches = _duplicate_matches(case)
     case.duplicate_suspected = bool(matches)
+    pending = PendingCase(case, actor, handled_on_spot, matches, Who.of(actor))
     try:
-        with write_turn(), transaction.atomic():
-            _insert(case, actor, handled_on_spot, matches)
+        case_write(pending, _write_alone)
     except IntegrityError:
         found = _existing(reporter, source, key)
         if found is None:
@@ -298,75 +304,10 @@ def _handled_on_spot(case: Case, spot: Placement, actor, note: str, now: dt.date
         setattr(case, name, value)
 
 
-def _insert(case: Case, actor, on_spot: bool, matches: list) -> None:
-    """The write transaction's body: number, case, timeline, audit — nothing else. The two
-    INSERTs are hand-built (core/fastsql.py): the ORM's compilation of a 40-column insert
-    was a large part of the intake's CPU time."""
-    case.number = next_number(case.created_at)
-    row_insert(case)
-    _report_events(case, actor, on_spot, case.created_at)
-    if matches:
-        _duplicate_note(case, matches)
-    _enqueue_new_case(case.pk)
-    audit_record(action=AuditAction.CREATE, obj=case, actor=actor, changes=_created(case))
-
-
-def _enqueue_new_case(case_id: int) -> None:
-    """Tell the grid's staff, in a task. The database task backend writes the task row in
-    this transaction, so it commits with the case and no worker sees it before; any other
-    backend could run it at once, so it is handed over after commit."""
-    from .tasks import notify_new_case
-
-    if isinstance(notify_new_case.get_backend(), DatabaseBackend):
-        notify_new_case.enqueue(case_id)
-    else:
-        transaction.on_commit(lambda: notify_new_case.enqueue(case_id))
-
-
-ANONYMOUS_LABEL = "匿名群众"
-
-
-def _report_events(case: Case, actor, on_spot: bool, now: dt.datetime) -> None:
-    label = actor_label(actor)
-    if case.anonymous and actor is not None and actor.pk == case.reporter_id:
-        label = ANONYMOUS_LABEL
-    elif actor is None and case.camera_id:
-        label = f"监控点位 {case.camera.code}"
-    data = {"source": case.source, "located": case.located, "locate_reason": case.locate_reason}
-    if case.camera_id:
-        data["camera"] = case.camera.code
-    event = CaseEvent(
-        case=case,
-        actor=actor,
-        actor_label=label,
-        action=Action.REPORT,
-        to_status=Status.REPORTED,
-        at=now,
-        data=data,
-    )
-    row_insert(event)
-    if on_spot:
-        CaseEvent.objects.create(
-            case=case,
-            actor=actor,
-            actor_label=label,
-            action=Action.HANDLE_ON_SPOT,
-            from_status=Status.REPORTED,
-            to_status=Status.HANDLED,
-            reason=case.handle_note,
-            at=now,
-        )
-
-
-def _created(case: Case) -> dict:
-    return {
-        "number": case.number,
-        "source": case.source,
-        "category": case.category_id,
-        "status": case.status,
-        "path": case.path,
-        "located": case.located,
-    }
+def _write_alone(item: PendingCase) -> None:
+    """One intake in its own transaction (inside the caller's, if there is one)."""
+    with write_turn(), transaction.atomic():
+        cases_write([item])
 
 
 def _duplicate_matches(case: Case) -> list:
@@ -374,22 +315,6 @@ def _duplicate_matches(case: Case) -> list:
     [dedup.Match]`), found before the write transaction opens: it is a read."""
     path = getattr(settings, "CASES_DUPLICATE_FINDER", "")
     return list(import_string(path)(case)) if path else []
-
-
-def _duplicate_note(case: Case, matches: list) -> None:
-    """The links and the "疑似重复" timeline note, written with the case."""
-    duplicates_store(case, matches)
-    CaseEvent.objects.create(
-        case=case,
-        actor=None,
-        actor_label="系统",
-        action=Action.NOTE,
-        from_status=case.status,
-        to_status=case.status,
-        reason="疑似重复",
-        data={"duplicate_candidates": [m.candidate_id for m in matches]},
-        at=case.created_at,
-    )
 
 
 # --- relocation and attachments --------------------------------------------------------------

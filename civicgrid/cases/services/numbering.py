@@ -27,35 +27,45 @@ SEQUENCE_PREFIX = "cases_case_no_"
 
 def next_number(now: dt.datetime) -> str:
     """The next number of the local day of `now`; unique on both engines under concurrency."""
+    return next_numbers(now, 1)[0]
+
+
+def next_numbers(now: dt.datetime, count: int) -> list[str]:
+    """`count` new numbers of the local day of `now`, ascending (one statement on either
+    engine, for the intake's group commit)."""
     day = timezone.localdate(now)
     if connection.vendor == "postgresql":
-        last = _pg_next(day)
+        values = _pg_next(day, count)
     else:
-        last = _counter_next(day)
-    return f"{day:%Y%m%d}{last:05d}"
+        last = _counter_next(day, count)
+        values = list(range(last - count + 1, last + 1))
+    return [f"{day:%Y%m%d}{value:05d}" for value in values]
 
 
-def _counter_next(day: dt.date) -> int:
-    """One statement: create the day's row or bump it, and read the new value."""
+def _counter_next(day: dt.date, count: int) -> int:
+    """One statement: create the day's row or move it on by `count`, and read the new last."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO cases_casesequence (day, last) VALUES (%s, 1) "
-            "ON CONFLICT (day) DO UPDATE SET last = cases_casesequence.last + 1 "
+            "INSERT INTO cases_casesequence (day, last) VALUES (%s, %s) "
+            "ON CONFLICT (day) DO UPDATE SET last = cases_casesequence.last + %s "
             "RETURNING last",
-            [day.isoformat()],
+            [day.isoformat(), count, count],
         )
         return int(cursor.fetchone()[0])
 
 
-def _pg_next(day: dt.date) -> int:
-    """nextval of the day's sequence; NULL from to_regclass means it does not exist yet."""
+def _pg_next(day: dt.date, count: int) -> list[int]:
+    """nextval of the day's sequence `count` times; NULL from to_regclass means it does not
+    exist yet."""
     name = f"{SEQUENCE_PREFIX}{day:%Y%m%d}"
     with connection.cursor() as cursor:
         for _ in range(3):
-            cursor.execute("SELECT nextval(to_regclass(%s))", [name])
-            value = cursor.fetchone()[0]
-            if value is not None:
-                return int(value)
+            cursor.execute(
+                "SELECT nextval(to_regclass(%s)) FROM generate_series(1, %s)", [name, count]
+            )
+            values = [row[0] for row in cursor.fetchall()]
+            if values[0] is not None:
+                return sorted(int(v) for v in values)
             _pg_create(cursor, name, day)
     raise DatabaseError(f"could not create case number sequence {name}")
 

@@ -1,4 +1,4 @@
-"""Background work of the intake (django-tasks; enqueued only after the intake commits).
+"""Background work of the intake (django-tasks; queued in the intake's own transaction).
 
 Why a task: telling the grid's staff about a new case means finding them (a join over role
 assignments and the region tree) and writing one inbox row each. None of that decides
@@ -8,7 +8,11 @@ the intake's write transaction.
 
 from __future__ import annotations
 
+import uuid
+
+from django.db import transaction
 from django_tasks import task
+from django_tasks_db import DatabaseBackend
 
 NEW_CASE_VERB = "new_case"
 
@@ -38,3 +42,39 @@ def _reported_by(case_id: int) -> set[int | None]:
 
     rows = CaseEvent.objects.filter(case_id=case_id, action=Action.REPORT)
     return set(rows.values_list("actor_id", flat=True))
+
+
+def new_case_tasks_add(case_ids: list[int]) -> None:
+    """Queue `notify_new_case` for each new case, from inside the intake's transaction.
+
+    The database backend's rows are written here, in that transaction, so they commit with
+    the cases and no worker sees a task before its case; they are built as the backend's own
+    `enqueue` builds them (its pre_save signal's "no run_after" date included), in one
+    multi-row INSERT instead of one ORM save each. The backend's `task_enqueued` signal, which
+    django-tasks only logs, is not sent. Any other backend could run a task at once, so it
+    gets the tasks after commit.
+    """
+    backend = notify_new_case.get_backend()
+    if not isinstance(backend, DatabaseBackend):
+        for case_id in case_ids:
+            transaction.on_commit(lambda case_id=case_id: notify_new_case.enqueue(case_id))
+        return
+    from django_tasks_db.models import DBTaskResult, get_date_max
+
+    from civicgrid.core.fastsql import rows_insert
+
+    t = notify_new_case
+    rows_insert(
+        [
+            DBTaskResult(
+                id=uuid.uuid4(),
+                args_kwargs={"args": [case_id], "kwargs": {}},
+                priority=t.priority,
+                task_path=t.module_path,
+                queue_name=t.queue_name,
+                run_after=t.run_after or get_date_max(),
+                backend_name=backend.alias,
+            )  # fmt: skip
+            for case_id in case_ids
+        ]
+    )

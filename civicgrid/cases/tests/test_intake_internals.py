@@ -86,3 +86,36 @@ def test_an_unlocated_case_is_announced_to_the_centre(
         )
     )
     assert actors.district_op.pk in told and actors.resident.pk not in told
+
+
+def test_several_numbers_at_once_follow_on_from_single_ones():
+    from civicgrid.cases.services.numbering import next_numbers
+
+    first = next_number(NOON)
+    batch = next_numbers(NOON, 3)
+    after = next_number(NOON)
+    values = [int(n[8:]) for n in [first, *batch, after]]
+    assert values == list(range(values[0], values[0] + 5))
+
+
+def test_the_idempotency_check_reads_its_partial_unique_index(tree, actors, category):
+    """With a bound key alone, neither engine can prove the row lies in the partial index
+    (key <> ''), and a PostgreSQL generic plan scanned the whole table on every intake."""
+    from civicgrid.cases.services.intake import _BY_KEY_SQL
+
+    report(actors, category, key="k1")
+    sql = _BY_KEY_SQL + "reporter_id = %s LIMIT 1"
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute(
+                "PREPARE idem(text, bigint) AS " + sql.replace("%s", "$1", 1).replace("%s", "$2")
+            )
+            cursor.execute("EXPLAIN EXECUTE idem('k1', 1)")
+            plan = " ".join(row[0] for row in cursor.fetchall())
+            cursor.execute("DEALLOCATE idem")
+        else:
+            cursor.execute("EXPLAIN QUERY PLAN " + sql, ["k1", actors.resident.pk])
+            plan = " ".join(str(row) for row in cursor.fetchall())
+    assert "case_idempotency_per_reporter" in plan

@@ -34,3 +34,30 @@ def test_rows_fetch_takes_parameters_not_text():
     hostile = "x' OR '1'='1"
     assert rows_fetch("SELECT id FROM core_importjob WHERE kind = %s", [hostile]) == []
     assert len(rows_fetch("SELECT id FROM core_importjob WHERE kind = %s", ["people"])) == 1
+
+
+def test_rows_insert_sets_every_key_in_order_across_statements(monkeypatch):
+    from civicgrid.core import fastsql
+
+    monkeypatch.setattr(fastsql, "ROWS_PER_INSERT", 2)  # 5 rows: statements of 2, 2 and 1
+    jobs = [ImportJob(kind="people", original_name=f"名单{i}.xlsx") for i in range(5)]
+    fastsql.rows_insert(jobs)
+    assert len({j.pk for j in jobs}) == 5 and not any(j._state.adding for j in jobs)
+    for job in jobs:
+        assert ImportJob.objects.get(pk=job.pk).original_name == job.original_name
+
+
+def test_rows_insert_writes_a_given_primary_key():
+    import uuid
+
+    from django_tasks_db.models import DBTaskResult, get_date_max
+
+    from civicgrid.core.fastsql import rows_insert
+
+    row = DBTaskResult(
+        id=uuid.uuid4(), args_kwargs={"args": [1], "kwargs": {}}, task_path="x.y",
+        backend_name="default", run_after=get_date_max(),
+    )  # fmt: skip
+    rows_insert([row])
+    stored = DBTaskResult.objects.get(pk=row.pk)
+    assert stored.args_kwargs == {"args": [1], "kwargs": {}} and stored.enqueued_at is not None

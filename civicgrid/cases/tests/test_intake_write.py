@@ -1,0 +1,215 @@
+"""Group commit of intakes (services/intake_write.py): a batch writes each case exactly as a
+lone intake would, a failing batch leaves nothing and hands every case back to its own
+thread, and real concurrent intakes (PostgreSQL) share transactions without losing one."""
+
+import threading
+from unittest import mock
+
+import pytest
+from django.db import IntegrityError, connection
+from django_tasks_db.models import DBTaskResult
+
+from civicgrid.cases import services
+from civicgrid.cases.choices import Action, Source, Status
+from civicgrid.cases.models import Case, CaseEvent, DuplicateCandidate
+from civicgrid.cases.services import intake as intake_module
+from civicgrid.cases.services import intake_write
+from civicgrid.cases.services.intake_write import ALONE, WRITTEN, PendingCase
+from civicgrid.core.audit import audit_verify_chain
+from civicgrid.core.models import AuditLog
+
+from .factories import IN_A, IN_B, make_actors, make_category
+
+pytestmark = pytest.mark.django_db(transaction=True)  # batches only form outside transactions
+
+
+@pytest.fixture(autouse=True)
+def _empty_queue():
+    yield
+    intake_write._Queue.waiting.clear()
+
+
+@pytest.fixture
+def setup(tree):
+    return make_actors(tree), make_category(tree.dept)
+
+
+def _pending(category, reporter, *, point=IN_A, key="", **kw) -> PendingCase:
+    """What `case_report` would hand to the writer, captured instead of written."""
+    captured = []
+    with mock.patch.object(intake_module, "case_write", lambda item, alone: captured.append(item)):
+        services.case_report(
+            source=kw.pop("source", Source.RESIDENT), title="井盖没了",
+            description=kw.pop("description", "估衣街井盖缺失"), category=category,
+            lat=point[0], lng=point[1], reporter=reporter, idempotency_key=key, **kw,
+        )  # fmt: skip
+    return captured[0]
+
+
+def _report_with_queued(actors, category, queued: list[PendingCase]):
+    """A resident's intake that finds `queued` waiting for the write turn (as other threads'
+    intakes would be) and so writes them with its own."""
+    intake_write._Queue.waiting.extend(queued)
+    return services.case_report(
+        source=Source.RESIDENT, title="路灯不亮", description="路灯不亮已三天", category=category,
+        lat=IN_B[0], lng=IN_B[1], reporter=actors.resident, idempotency_key="mine",
+    )  # fmt: skip
+
+
+def test_a_batch_writes_every_case_as_a_lone_intake_would(setup, settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    actors, category = setup
+    first = services.case_report(
+        source=Source.RESIDENT, title="井盖没了", description="估衣街井盖缺失",
+        category=category, lat=IN_A[0], lng=IN_A[1], reporter=actors.resident,
+    ).case  # fmt: skip
+    queued = [
+        _pending(category, actors.resident, key="a", anonymous=True),  # duplicate of `first`
+        _pending(
+            category,
+            actors.worker,
+            point=(33.4905, 119.1105),
+            key="b",
+            source=Source.GRID_WORKER,
+            handled_on_spot=True,
+            handle_note="已补盖",
+            description="另一处",
+        ),  # fmt: skip
+    ]
+    mine = _report_with_queued(actors, category, queued)
+    assert [p.state for p in queued] == [WRITTEN, WRITTEN]
+    cases = [p.case for p in queued] + [mine.case]
+    numbers = [c.number for c in cases]
+    assert len(set(numbers)) == 3 and all(Case.objects.filter(number=n).exists() for n in numbers)
+
+    anon, on_spot = (Case.objects.get(pk=c.pk) for c in cases[:2])
+    assert anon.duplicate_suspected and anon.reporter_name == ""
+    assert DuplicateCandidate.objects.filter(case=anon, candidate=first).exists()
+    assert list(anon.events.values_list("action", "actor_label")) == [
+        (Action.REPORT, "匿名群众"),
+        (Action.NOTE, "系统"),
+    ]
+    assert on_spot.status == Status.HANDLED and on_spot.step_deadline is not None
+    assert [e.action for e in on_spot.events.all()] == [Action.REPORT, Action.HANDLE_ON_SPOT]
+
+    tasks = DBTaskResult.objects.filter(task_path__endswith="notify_new_case")
+    assert sorted(t.args_kwargs["args"][0] for t in tasks) == sorted(c.pk for c in [first, *cases])
+    audit = {
+        row.object_id: row.actor_id for row in AuditLog.objects.filter(object_type="cases.case")
+    }
+    assert audit[str(on_spot.pk)] == actors.worker.pk  # each row keeps its own author
+    assert audit[str(mine.case.pk)] == actors.resident.pk
+    assert audit_verify_chain()[1] == []
+
+
+def test_a_failing_batch_keeps_nothing_and_hands_each_case_back(setup):
+    actors, category = setup
+    services.case_report(
+        source=Source.RESIDENT, title="井盖没了", category=category, lat=IN_A[0], lng=IN_A[1],
+        reporter=actors.resident, idempotency_key="k1",
+    )  # fmt: skip
+    good = _pending(category, actors.worker, key="new", source=Source.GRID_WORKER)
+    replay = _pending(category, actors.resident, key="tmp")
+    replay.case.idempotency_key = "k1"  # as if it raced past the idempotency check
+    before = (Case.objects.count(), CaseEvent.objects.count(), AuditLog.objects.count())
+
+    mine = _report_with_queued(actors, category, [good, replay])
+
+    assert mine.created and Case.objects.filter(pk=mine.case.pk).exists()  # then alone
+    assert good.state == ALONE and replay.state == ALONE
+    assert good.case.pk is None and good.case.number == ""
+    assert Case.objects.count() == before[0] + 1  # only `mine`, written alone afterwards
+    intake_module._write_alone(good)  # what good's own thread does next
+    assert Case.objects.filter(pk=good.case.pk, idempotency_key="new").exists()
+    with pytest.raises(IntegrityError):  # replay's thread: case_report answers the first case
+        intake_module._write_alone(replay)
+    assert audit_verify_chain()[1] == []
+
+
+def test_an_intake_inside_a_transaction_never_joins_a_batch(setup):
+    from django.db import transaction
+
+    actors, category = setup
+    queued = [_pending(category, actors.worker, key="q", source=Source.GRID_WORKER)]
+    intake_write._Queue.waiting.extend(queued)
+    try:
+        with transaction.atomic():
+            services.case_report(
+                source=Source.RESIDENT, title="路灯不亮", category=category,
+                lat=IN_B[0], lng=IN_B[1], reporter=actors.resident,
+            )  # fmt: skip
+        assert queued[0].state == "waiting" and queued[0].case.pk is None
+    finally:
+        intake_write._Queue.waiting.clear()
+
+
+def test_group_commit_can_be_switched_off(setup, settings):
+    settings.CASES_INTAKE_GROUP_COMMIT = False
+    actors, category = setup
+    queued = [_pending(category, actors.worker, key="q", source=Source.GRID_WORKER)]
+    intake_write._Queue.waiting.extend(queued)
+    try:
+        services.case_report(
+            source=Source.RESIDENT, title="路灯不亮", category=category,
+            lat=IN_B[0], lng=IN_B[1], reporter=actors.resident,
+        )  # fmt: skip
+        assert queued[0].case.pk is None
+    finally:
+        intake_write._Queue.waiting.clear()
+
+
+def test_concurrent_intakes_share_transactions_and_none_is_lost(setup):
+    if connection.vendor != "postgresql":
+        pytest.skip("real concurrent writers need PostgreSQL (SQLite serialises writers)")
+    actors, category = setup
+    count, results, errors = 8, [], []
+    batches = []
+    real_write = intake_write.cases_write
+
+    def counting_write(pending):
+        batches.append(len(pending))
+        real_write(pending)
+
+    def run(i: int) -> None:
+        try:
+            key = "same" if i < 2 else f"k{i}"  # two threads replay one submission
+            results.append(
+                services.case_report(
+                    source=Source.RESIDENT,
+                    title=f"第{i}件",
+                    category=category,
+                    lat=IN_A[0] + i * 0.001,
+                    lng=IN_A[1],
+                    reporter=actors.resident,
+                    idempotency_key=key,
+                )  # fmt: skip
+            )
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    with mock.patch.object(intake_write, "cases_write", counting_write):
+        with intake_write._Queue.turn:  # hold the turn until every thread has queued
+            for t in threads:
+                t.start()
+            _wait_for(lambda: len(intake_write._Queue.waiting) == count)
+        for t in threads:
+            t.join()
+    assert errors == []
+    assert len({r.case.pk for r in results}) == count - 1  # the replay got the first case
+    assert sorted(r.created for r in results).count(False) == 1
+    assert Case.objects.count() == count - 1
+    assert len(set(Case.objects.values_list("number", flat=True))) == count - 1
+    assert batches[0] == count  # one batch was tried with all of them (and failed on the key)
+    assert audit_verify_chain()[1] == []
+
+
+def _wait_for(condition, timeout: float = 10.0) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "threads did not queue"
+        time.sleep(0.01)
