@@ -9,6 +9,15 @@ waiter as soon as the holder is done, across threads (a threading lock in front)
 worker processes (the file lock). Other writes keep using the busy handler; they are
 single statements and rarely collide.
 
+WAL checkpoints run after the turn, not inside it. SQLite checkpoints from the connection
+whose commit pushed the WAL past 1000 pages, inside that COMMIT, and a checkpoint syncs the
+files to disk: an intake that happened to trigger one held the turn through the fsyncs while
+every other intake of every process waited (the box went ~14 % idle under 16 clients,
+docs/BENCHMARKS.md). So an intake's connection turns automatic checkpoints off for its
+commit, and every CHECKPOINT_EVERY intakes of a process one runs a PASSIVE checkpoint (the
+kind the automatic one is: it never blocks writers or readers) after giving the turn back.
+Other writes keep SQLite's automatic checkpoints.
+
 Not used inside an outer transaction: its BEGIN has already taken SQLite's lock, and
 waiting for the file lock then could deadlock with a process that holds the file lock and
 waits for SQLite's. PostgreSQL writers never need it (row locks wake waiters directly).
@@ -17,6 +26,7 @@ waits for SQLite's. PostgreSQL writers never need it (row locks wake waiters dir
 from __future__ import annotations
 
 import fcntl
+import itertools
 import os
 import threading
 from collections.abc import Iterator
@@ -26,6 +36,8 @@ from django.db import connection
 
 _thread_lock = threading.Lock()
 _files: dict[str, int] = {}
+CHECKPOINT_EVERY = 25  # intakes of a process between checkpoints (~25-40 pages each)
+_turns = itertools.count(1)
 
 
 @contextmanager
@@ -37,6 +49,8 @@ def write_turn() -> Iterator[None]:
     if not name or name == ":memory:" or name.startswith("file:"):  # in-memory (tests)
         yield
         return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA wal_autocheckpoint = 0")  # this connection: see above
     with _thread_lock:
         fd = _lock_file(name)
         fcntl.flock(fd, fcntl.LOCK_EX)
@@ -44,6 +58,9 @@ def write_turn() -> Iterator[None]:
             yield
         finally:
             fcntl.flock(fd, fcntl.LOCK_UN)
+    if next(_turns) % CHECKPOINT_EVERY == 0:
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
 
 def _lock_file(name: str) -> int:
