@@ -261,6 +261,8 @@ CASES_DUPLICATE_FINDER = os.environ.get(
 )
 # Cosine similarity of jieba tokens at or above which two nearby reports count as one problem.
 CASES_DUPLICATE_MIN_SIMILARITY = float(os.environ.get("CASES_DUPLICATE_MIN_SIMILARITY", "0.3"))
+# Concurrent intakes in one process share a write transaction (cases/services/intake_write.py).
+CASES_INTAKE_GROUP_COMMIT = env_bool("CASES_INTAKE_GROUP_COMMIT", True)
 # Photo uploads (civicgrid/cases/attachments.py): bytes per file, files per upload, pixels per
 # image (decompression-bomb guard), and the long side of the stored copies.
 CASE_UPLOAD_MAX_BYTES = int(os.environ.get("CASE_UPLOAD_MAX_BYTES", str(10 * 1024 * 1024)))

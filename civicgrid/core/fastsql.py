@@ -44,15 +44,32 @@ def row_insert(obj: models.Model) -> models.Model:
     return obj
 
 
-def rows_insert(objs: Sequence[models.Model]) -> None:
+def insert_values(obj: models.Model) -> list[Any]:
+    """The values `rows_insert` sends for `obj`, prepared now (e.g. before taking a lock);
+    `insert_position` says where a column sits, to put in a value known only later."""
+    conn = connections[DEFAULT_DB_ALIAS]  # not the proxy: ~60 fields each look it up
+    _, fields, _ = _insert_sql(type(obj), 1)
+    return [f.get_db_prep_save(f.pre_save(obj, True), conn) for f in fields]
+
+
+def insert_position(model: type[models.Model], attname: str) -> int:
+    _, fields, _ = _insert_sql(model, 1)
+    return next(i for i, f in enumerate(fields) if f.attname == attname)
+
+
+def rows_insert(objs: Sequence[models.Model], prepared: Sequence[list] | None = None) -> None:
     """INSERT instances of one model, up to ROWS_PER_INSERT rows per statement, and set their
     auto primary keys. The keys come back in VALUES order, which Django's own bulk_create
-    relies on for PostgreSQL and SQLite (≥ 3.35)."""
-    conn = connections[DEFAULT_DB_ALIAS]  # not the proxy: ~60 fields each look it up
+    relies on for PostgreSQL and SQLite (≥ 3.35). `prepared`, if given, holds each object's
+    `insert_values`."""
+    conn = connections[DEFAULT_DB_ALIAS]
     for start in range(0, len(objs), ROWS_PER_INSERT):
         chunk = objs[start : start + ROWS_PER_INSERT]
         sql, fields, auto = _insert_sql(type(chunk[0]), len(chunk))
-        values = [f.get_db_prep_save(f.pre_save(obj, True), conn) for obj in chunk for f in fields]
+        if prepared is None:
+            values = [f.get_db_prep_save(f.pre_save(o, True), conn) for o in chunk for f in fields]
+        else:
+            values = [v for row in prepared[start : start + ROWS_PER_INSERT] for v in row]
         with conn.cursor() as cursor:
             cursor.execute(sql, values)
             if auto:

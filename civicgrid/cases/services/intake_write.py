@@ -26,6 +26,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import groupby
 from typing import Any
 
@@ -34,7 +35,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from civicgrid.core.audit import AuditEntry, Who, audit_record_many
-from civicgrid.core.fastsql import rows_insert
+from civicgrid.core.fastsql import insert_position, insert_values, rows_insert
 from civicgrid.core.models import AuditAction
 
 from ..choices import Action, Status
@@ -53,7 +54,11 @@ WAITING, WRITTEN, ALONE = "waiting", "written", "alone"
 @dataclass(eq=False)
 class PendingCase:
     """A built, unsaved case and what goes with it; `who` is captured in the reporting
-    thread, so the audit row names its own actor and request whoever writes it."""
+    thread, so the audit row names its own actor and request whoever writes it.
+
+    The case's and its timeline rows' column values are prepared here, in the reporting
+    thread, before the write turn: inside it (where every other writer waits) only the
+    number and the case id remain to be put in."""
 
     case: Case
     actor: Any
@@ -62,6 +67,11 @@ class PendingCase:
     who: Who
     state: str = WAITING
 
+    def __post_init__(self) -> None:
+        self.case_values = insert_values(self.case)
+        self.events = _events(self)
+        self.event_values = [insert_values(event) for event in self.events]
+
 
 def cases_write(pending: list[PendingCase]) -> None:
     """Write `pending` in the caller's transaction (the body of both paths)."""
@@ -69,14 +79,35 @@ def cases_write(pending: list[PendingCase]) -> None:
         items = list(group)
         numbers = next_numbers(items[0].case.created_at, len(items))
         for item, number in zip(items, numbers, strict=True):
-            item.case.number = number
-    rows_insert([p.case for p in pending])
-    rows_insert([event for p in pending for event in _events(p)])
+            item.case.number = item.case_values[_at.number] = number
+    rows_insert([p.case for p in pending], [p.case_values for p in pending])
+    for item in pending:
+        for event, values in zip(item.events, item.event_values, strict=True):
+            event.case_id = values[_at.event_case] = item.case.pk
+    rows_insert(
+        [event for p in pending for event in p.events],
+        [values for p in pending for values in p.event_values],
+    )
     links = [link for p in pending for link in _duplicate_links(p.case, p.matches)]
     if links:
         rows_insert(links)
     new_case_tasks_add([p.case.pk for p in pending])
     audit_record_many([_audit_entry(p) for p in pending])
+
+
+class _At:
+    """Where the values known only inside the turn go in the prepared rows."""
+
+    @cached_property
+    def number(self) -> int:
+        return insert_position(Case, "number")
+
+    @cached_property
+    def event_case(self) -> int:
+        return insert_position(CaseEvent, "case_id")
+
+
+_at = _At()
 
 
 def case_write(item: PendingCase, write_alone: Callable[[PendingCase], None]) -> None:
