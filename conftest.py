@@ -32,3 +32,15 @@ def tree(db):
     from civicgrid.core.testing.factories import make_tree
 
     return make_tree()
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """A request through the test client leaves its language active in the thread; each test
+    starts (and code outside a request runs) in the default language, whatever ran before."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)

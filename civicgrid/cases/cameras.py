@@ -97,13 +97,24 @@ def camera_key_rotate(*, camera: Camera, actor=None, expected_prefix: str | None
     return raw
 
 
-def camera_revoke(*, camera: Camera, actor=None) -> None:
-    """Switch a camera off: its key is refused (403) until rotated."""
+def camera_revoke(*, camera: Camera, actor=None, expected_prefix: str | None = None) -> None:
+    """Switch a camera off: its key is refused (403) until rotated. Compare-and-set on the
+    key and the "on" state the caller saw: a camera someone else switched off or re-keyed
+    since the page was drawn raises KeyChanged and nothing is written."""
+    if expected_prefix is not None and expected_prefix != camera.key_prefix:
+        raise KeyChanged(OFF_CHANGED)
     with transaction.atomic():
-        Camera.objects.filter(pk=camera.pk).update(is_active=False, updated_at=timezone.now())
+        rows = Camera.objects.filter(
+            pk=camera.pk, key_hash=camera.key_hash, is_active=True
+        ).update(is_active=False, updated_at=timezone.now())
+        if rows != 1:
+            raise KeyChanged(OFF_CHANGED)
         audit_record(action=AuditAction.TOKEN, obj=camera, actor=actor,
                      changes={"revoked": camera.key_prefix})  # fmt: skip
     camera.is_active = False
+
+
+OFF_CHANGED = "该监控点位已被他人停用或更换密钥,请刷新后再试"
 
 
 def camera_authenticate(*, raw: str) -> Camera | None:

@@ -4,7 +4,8 @@ page and an analytics system (here: curl) posts an event with it.
 The operator opens the cameras, then 设备密钥; presses 更换密钥 on 河下-037 and confirms; the new
 key is shown once with a curl line. The old key is refused at once (401), the new one makes a
 case (201). A second operator who still has the old list open and presses 更换密钥 is told the
-key was changed by someone else (409) and no key is shown to them.
+key was changed by someone else (409) and no key is shown to them. Finally the operator
+switches the camera off (停用): the list says so, and the key is refused (403).
 """
 
 from __future__ import annotations
@@ -112,6 +113,17 @@ def test_operator_rotates_a_camera_key_and_curl_posts_an_event(
     page.press("input[name=q]", "Enter")
     page.locator(f'tr[data-camera="{CODE}"] code:has-text("{new_key[:10]}")').wait_for()
     assert new_key not in page.content()
+
+    page.once("dialog", lambda d: d.accept())
+    with page.expect_navigation():
+        page.locator(f'tr[data-camera="{CODE}"] button:has-text("停用")').click()
+    assert f"{CODE} 已停用" in page.locator("[data-key-message]").inner_text()
+    row = page.locator(f'tr[data-camera="{CODE}"]')
+    assert row.locator(".badge").inner_text() == "停用"
+    assert row.locator("button:has-text('停用')").count() == 0
+    screenshot(page, "camera-04-switched-off-desktop")
+    status, body = _curl(url, new_key, snap, "evt-3")
+    assert status == 403 and body["code"] == "forbidden"
     rotate = f"{live_server.url}/cases/cameras/"
     assert [e for e in page_log.errors if not e.startswith(f"HTTP 409: {rotate}")] == []
     assert len(page_log.errors) == 1 and page_log.external == []

@@ -145,3 +145,50 @@ def test_command_prints_a_working_key(cam, category):
 def test_camera_list_page_links_to_keys_for_key_roles_only(cam, actors):
     assert LIST in _client(actors.operator).get("/cases/report/cameras/").content.decode()
     assert LIST not in _client(actors.worker).get("/cases/report/cameras/").content.decode()
+
+
+def _revocations(camera):
+    rows = AuditLog.objects.filter(object_type="cases.camera", object_id=str(camera.pk))
+    return rows.filter(changes__has_key="revoked")
+
+
+def _switch_off(client, camera, prefix=None, q=""):
+    prefix = camera.key_prefix if prefix is None else prefix
+    return client.post(f"{LIST}{camera.pk}/switch-off/", {"expected_prefix": prefix, "q": q})
+
+
+def test_switching_a_camera_off_refuses_its_key_until_rotated(cam, actors, category):
+    camera, raw = cam
+    client = _client(actors.operator)
+    r = _switch_off(client, camera, q="037")
+    assert r.status_code == 302 and r["Location"].endswith("?q=037")
+    assert not Camera.objects.get(pk=camera.pk).is_active
+    page = client.get(r["Location"]).content.decode()
+    assert "河下-037 已停用" in page and "switch-off" not in page  # no button on an off camera
+    assert _event(raw, category, "e1").status_code == 403
+    row = _revocations(camera).get()
+    assert row.changes == {"revoked": camera.key_prefix} and row.actor_id == actors.operator.pk
+
+
+def test_switching_off_from_a_stale_page_is_409_and_changes_nothing(cam, actors):
+    camera, _ = cam
+    client = _client(actors.operator)
+    r = _switch_off(client, camera, prefix="cgcam_old")
+    assert r.status_code == 409 and "已被他人停用或更换密钥" in r.content.decode()
+    assert Camera.objects.get(pk=camera.pk).is_active
+    assert _switch_off(client, camera).status_code == 302
+    again = _switch_off(client, camera)  # someone else already switched it off
+    assert again.status_code == 409
+    assert (
+        AuditLog.objects.filter(object_type="cases.camera", changes__has_key="revoked").count() == 1
+    )
+
+
+def test_switch_off_is_scoped_and_post_only(cam, actors):
+    camera, _ = cam
+    assert _switch_off(_client(actors.outsider), camera).status_code == 404
+    assert _switch_off(_client(actors.resident), camera).status_code == 403
+    assert _client(actors.operator).get(f"{LIST}{camera.pk}/switch-off/").status_code == 405
+    anonymous = Client().post(f"{LIST}{camera.pk}/switch-off/", {"expected_prefix": "x"})
+    assert anonymous.status_code == 302 and "/login" in anonymous["Location"]
+    assert Camera.objects.get(pk=camera.pk).is_active
