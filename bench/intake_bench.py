@@ -8,7 +8,7 @@ A gunicorn server (gthread, --workers/--threads) on 127.0.0.1 serves the product
 `bench/bare-insert` (bench/casebench, never in the product). 16 client threads with
 keep-alive connections post for --seconds each: first the bare view, then
 `POST /api/v1/cases` (token auth, validate, locate, duplicate check, route, number, insert,
-timeline row, audit row, task enqueue on commit), alternating for --rounds pairs so that load
+timeline row, audit row, task row), alternating for --rounds pairs so that load
 drift on a shared machine hits both sides. Each loop is bounded by time and by --max
 requests; traffic goes to 127.0.0.1 only. Prints requests/s of each per round and the
 median ratio (target ≥ 0.5).
@@ -129,21 +129,8 @@ def run_clients(port, make_request, clients: int, seconds: float, max_total: int
     return {"ok": sum(counts), "errors": sum(errors), "rps": sum(counts) / elapsed}
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--clients", type=int, default=16)
-    ap.add_argument("--seconds", type=float, default=15)
-    ap.add_argument("--max", type=int, default=50_000, help="cap on requests per phase")
-    ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--threads", type=int, default=4)
-    ap.add_argument("--rounds", type=int, default=3, help="bare/intake phase pairs")
-    args = ap.parse_args()
-    token, user_id = prepare()
-    from django.conf import settings
-
-    engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
-    port = free_port()
-    server = start_server(port, args.workers, args.threads)
+def request_makers(token: str, user_id: int):
+    """(bare, intake): each returns the next (method, url, body, headers) to send."""
     auth = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
 
     def bare():
@@ -160,6 +147,25 @@ def main() -> None:
                 "description": rng.choice(texts), "idempotency_key": uuid.uuid4().hex}  # fmt: skip
         return "POST", "/api/v1/cases", json.dumps(body).encode(), auth
 
+    return bare, intake
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--clients", type=int, default=16)
+    ap.add_argument("--seconds", type=float, default=15)
+    ap.add_argument("--max", type=int, default=50_000, help="cap on requests per phase")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=4)
+    ap.add_argument("--rounds", type=int, default=3, help="bare/intake phase pairs")
+    args = ap.parse_args()
+    token, user_id = prepare()
+    from django.conf import settings
+
+    engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    port = free_port()
+    server = start_server(port, args.workers, args.threads)
+    bare, intake = request_makers(token, user_id)
     try:
         run_clients(port, intake, 4, 2, 200)  # warm-up: imports, locate index, connections
         rounds = []
