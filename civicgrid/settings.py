@@ -125,6 +125,12 @@ TEMPLATES = [
 ]
 
 # --- database -------------------------------------------------------------------------------
+# Connections are kept between requests (CONN_MAX_AGE seconds) on both engines. SQLite used
+# to reopen its file on every request: that parses the whole schema (~1 ms) and throws away
+# the connection's compiled statements, which a case intake then compiled again (a dozen);
+# keeping them doubled the throughput of a one-INSERT view and of the intake API alike
+# (docs/BENCHMARKS.md). runserver and the test live server close a thread's connections
+# when the thread ends.
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'var' / 'civicgrid.sqlite3'}"),
@@ -162,7 +168,6 @@ DATABASES["default"]["OPTIONS"] = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     (BASE_DIR / "var").mkdir(exist_ok=True)
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- tasks ----------------------------------------------------------------------------------

@@ -14,8 +14,6 @@ ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
 _url = os.environ.get("BENCH_DATABASE_URL", f"sqlite:///{BASE_DIR / 'var' / 'bench_cases.sqlite3'}")
 _db = dj_database_url.parse(_url, conn_max_age=60)
 _db["OPTIONS"] = db_options(_db["ENGINE"])
-if _db["ENGINE"] == "django.db.backends.sqlite3":
-    _db["CONN_MAX_AGE"] = 0
 DATABASES = {"default": _db}
 # The product's default backend: an intake's task enqueue is one INSERT after commit, and the
 # task itself runs in a worker (none runs during a benchmark), as in production.

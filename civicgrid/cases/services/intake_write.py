@@ -123,7 +123,7 @@ def case_write(item: PendingCase, write_alone: Callable[[PendingCase], None]) ->
             with _Queue.lock:
                 batch, _Queue.waiting = _Queue.waiting, []
             _batch_write(batch, item, write_alone)
-    if item.state == ALONE:
+    if item.state != WRITTEN:  # its batch failed: write it alone, errors and all
         write_alone(item)
 
 
@@ -141,11 +141,13 @@ def _batch_write(batch: list[PendingCase], mine: PendingCase, write_alone) -> No
     try:
         with write_turn(), transaction.atomic():
             cases_write(batch)
-    except Exception:  # noqa: BLE001 - each intake retries alone and meets its own error
-        log.info("intake batch of %d failed; writing each alone", len(batch), exc_info=True)
+    except BaseException as exc:  # each intake retries alone and meets its own error
         for item in batch:
             _unsaved(item.case)
             item.state = ALONE
+        if not isinstance(exc, Exception):
+            raise  # this thread is being stopped; the others still write theirs alone
+        log.info("intake batch of %d failed; writing each alone", len(batch), exc_info=True)
         return
     for item in batch:
         item.state = WRITTEN

@@ -14,9 +14,10 @@ whose commit pushed the WAL past 1000 pages, inside that COMMIT, and a checkpoin
 files to disk: an intake that happened to trigger one held the turn through the fsyncs while
 every other intake of every process waited (the box went ~14 % idle under 16 clients,
 docs/BENCHMARKS.md). So an intake's connection turns automatic checkpoints off for its
-commit, and every CHECKPOINT_EVERY intakes of a process one runs a PASSIVE checkpoint (the
-kind the automatic one is: it never blocks writers or readers) after giving the turn back.
-Other writes keep SQLite's automatic checkpoints.
+commit (and back on after it, since connections are kept between requests), and every
+CHECKPOINT_EVERY intakes of a process one runs a PASSIVE checkpoint (the kind the automatic
+one is: it never blocks writers or readers) after giving the turn back. Other writes keep
+SQLite's automatic checkpoints.
 
 Not used inside an outer transaction: its BEGIN has already taken SQLite's lock, and
 waiting for the file lock then could deadlock with a process that holds the file lock and
@@ -37,6 +38,7 @@ from django.db import connection
 _thread_lock = threading.Lock()
 _files: dict[str, int] = {}
 CHECKPOINT_EVERY = 25  # intakes of a process between checkpoints (~25-40 pages each)
+AUTOCHECKPOINT_PAGES = 1000  # SQLite's default, restored for the connection's other writes
 _turns = itertools.count(1)
 
 
@@ -58,8 +60,9 @@ def write_turn() -> Iterator[None]:
             yield
         finally:
             fcntl.flock(fd, fcntl.LOCK_UN)
-    if next(_turns) % CHECKPOINT_EVERY == 0:
-        with connection.cursor() as cursor:
+    with connection.cursor() as cursor:
+        cursor.execute(f"PRAGMA wal_autocheckpoint = {AUTOCHECKPOINT_PAGES}")  # others' writes
+        if next(_turns) % CHECKPOINT_EVERY == 0:
             cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
 

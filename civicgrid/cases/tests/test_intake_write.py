@@ -213,3 +213,18 @@ def _wait_for(condition, timeout: float = 10.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "threads did not queue"
         time.sleep(0.01)
+
+
+def test_a_writer_stopped_mid_batch_leaves_the_others_to_write_alone(setup):
+    actors, category = setup
+    other = _pending(category, actors.worker, key="o", source=Source.GRID_WORKER)
+
+    def stopped(pending):
+        intake_write.rows_insert([pending[0].case], [pending[0].case_values])  # gets a pk
+        raise KeyboardInterrupt  # e.g. the worker is shut down while writing
+
+    with mock.patch.object(intake_write, "cases_write", stopped), pytest.raises(KeyboardInterrupt):
+        _report_with_queued(actors, category, [other])
+    assert other.state == ALONE and other.case.pk is None and not Case.objects.exists()
+    intake_module._write_alone(other)  # what its own thread does when it gets the turn
+    assert Case.objects.get().pk == other.case.pk

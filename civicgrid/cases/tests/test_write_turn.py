@@ -54,6 +54,7 @@ def test_checkpoints_run_every_few_turns_and_after_the_turn(file_db, monkeypatch
                 assert not _lock_is_free(file_db)  # held inside
     sql = [q["sql"] for q in queries]
     assert sql.count("PRAGMA wal_autocheckpoint = 0") == 4
+    assert sql.count("PRAGMA wal_autocheckpoint = 1000") == 4  # back on for other writes
     assert sql.count("PRAGMA wal_checkpoint(PASSIVE)") == 2
     monkeypatch.setattr(connection, "cursor", watching_cursor)
     monkeypatch.setattr(wt, "_turns", iter([2]))
