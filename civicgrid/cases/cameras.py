@@ -104,9 +104,9 @@ def camera_revoke(*, camera: Camera, actor=None, expected_prefix: str | None = N
     if expected_prefix is not None and expected_prefix != camera.key_prefix:
         raise KeyChanged(OFF_CHANGED)
     with transaction.atomic():
-        rows = Camera.objects.filter(
-            pk=camera.pk, key_hash=camera.key_hash, is_active=True
-        ).update(is_active=False, updated_at=timezone.now())
+        rows = Camera.objects.filter(pk=camera.pk, key_hash=camera.key_hash, is_active=True).update(
+            is_active=False, updated_at=timezone.now()
+        )
         if rows != 1:
             raise KeyChanged(OFF_CHANGED)
         audit_record(action=AuditAction.TOKEN, obj=camera, actor=actor,
