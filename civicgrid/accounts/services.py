@@ -172,7 +172,7 @@ def api_token_authenticate(*, raw: str) -> User | None:
     if entry.last_used_at is None or entry.last_used_at < now - TOKEN_TOUCH_EVERY:
         ApiToken.objects.filter(pk=entry.token_pk).update(last_used_at=now)
         entry.last_used_at = now
-    return tokencache.entry_user(entry, User)
+    return tokencache.entry_user(entry)
 
 
 def _token_user_load(token_hash: str, now) -> User | None:

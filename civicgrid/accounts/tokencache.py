@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from civicgrid.core.refcache import RefCache, refcache_bump
 
+from .models import User
 from .scope import UserScope, build_scope
 
 AUTH = "accounts.auth"
@@ -74,9 +75,9 @@ def token_entry_put(token_hash: str, user, *, token_pk: int, expires_at, last_us
     user._civicgrid_scope = entry.scope
 
 
-def entry_user(entry: TokenEntry, user_model):
+def entry_user(entry: TokenEntry) -> User:
     """A fresh User for this request from the remembered row, its scope already attached."""
-    user = user_model.from_db("default", entry.field_names, entry.values)
+    user = User.from_db("default", entry.field_names, entry.values)
     user._civicgrid_scope = entry.scope
     return user
 

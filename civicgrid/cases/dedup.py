@@ -21,7 +21,7 @@ candidate's text with jieba made it the largest part of an intake when reports c
 (200 candidates at one spot). Now the new text is cut once, candidates' words are read back
 from the row, and only rows from before the field existed (NULL) are cut on the fly.
 Candidates are prefiltered in SQL — same category, open, inside the time window and the
-radius's lat/lng box — on the (category, created_at) index.
+radius's lat/lng box — on the (category, lat, lng, created_at) index.
 """
 
 from __future__ import annotations

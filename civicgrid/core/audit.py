@@ -87,53 +87,6 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
     return {k: [before.get(k), after.get(k)] for k in keys if before.get(k) != after.get(k)}
 
 
-def audit_record(
-    *,
-    action: str,
-    obj: models.Model | None = None,
-    object_type: str = "",
-    object_id: str = "",
-    object_repr: str = "",
-    changes: dict[str, Any] | None = None,
-    actor: Any = None,
-) -> AuditLog:
-    """Append one row to its object's chain, inside the caller's transaction. Callers should
-    audit last in their transaction: the chain's head stays locked until commit."""
-    actor = actor if actor is not None else current_actor()
-    if obj is not None:
-        object_type = object_type or obj._meta.label_lower
-        object_id = object_id or str(obj.pk)
-        object_repr = object_repr or str(obj)[:200]
-    chain = chain_for(object_type, object_id)
-    with transaction.atomic(savepoint=False):
-        last_seq, last_hash = _locked_head(chain)
-        fields = {
-            "chain": chain,
-            "chain_seq": last_seq + 1,
-            "created_at": datetime.now(UTC),
-            "actor_id": getattr(actor, "pk", None),
-            "actor_label": (actor.get_username() if actor is not None else "system")[:150],
-            "action": action,
-            "object_type": object_type,
-            "object_id": object_id,
-            "object_repr": object_repr[:200],
-            "changes": json.loads(_canonical(changes or {})),
-            "request_id": current_request_id(),
-        }
-        digest = row_hash(last_hash, fields)
-        row = row_insert(AuditLog(prev_hash=last_hash, hash=digest, **fields))
-        _head_move(chain, last_seq + 1, digest)
-    return row
-
-
-def _head_move(chain: int, last_seq: int, last_hash: str) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE core_auditchainhead SET last_seq = %s, last_hash = %s WHERE id = %s",
-            [last_seq, last_hash, chain],
-        )
-
-
 @dataclass(frozen=True, slots=True)
 class Who:
     """Who made a change and in which request, captured where it was made: a row written
@@ -148,6 +101,53 @@ class Who:
         actor = actor if actor is not None else current_actor()
         label = (actor.get_username() if actor is not None else "system")[:150]
         return cls(getattr(actor, "pk", None), label, current_request_id())
+
+
+def audit_record(
+    *,
+    action: str,
+    obj: models.Model | None = None,
+    object_type: str = "",
+    object_id: str = "",
+    object_repr: str = "",
+    changes: dict[str, Any] | None = None,
+    actor: Any = None,
+) -> AuditLog:
+    """Append one row to its object's chain, inside the caller's transaction. Callers should
+    audit last in their transaction: the chain's head stays locked until commit."""
+    who = Who.of(actor)
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id or str(obj.pk)
+        object_repr = object_repr or str(obj)[:200]
+    chain = chain_for(object_type, object_id)
+    with transaction.atomic(savepoint=False):
+        last_seq, last_hash = _locked_head(chain)
+        fields = {
+            "chain": chain,
+            "chain_seq": last_seq + 1,
+            "created_at": datetime.now(UTC),
+            "actor_id": who.actor_id,
+            "actor_label": who.actor_label,
+            "action": action,
+            "object_type": object_type,
+            "object_id": object_id,
+            "object_repr": object_repr[:200],
+            "changes": json.loads(_canonical(changes or {})),
+            "request_id": who.request_id,
+        }
+        digest = row_hash(last_hash, fields)
+        row = row_insert(AuditLog(prev_hash=last_hash, hash=digest, **fields))
+        _head_move(chain, last_seq + 1, digest)
+    return row
+
+
+def _head_move(chain: int, last_seq: int, last_hash: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE core_auditchainhead SET last_seq = %s, last_hash = %s WHERE id = %s",
+            [last_seq, last_hash, chain],
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -51,8 +51,7 @@ from ..dedup import token_text
 from ..models import Attachment, Camera, Case, CaseEvent, Category
 from ..permissions import is_grid_staff
 from ._core import authorize, clock_fields, move, required_text
-from .intake_write import PendingCase, case_write, cases_write
-from .write_turn import write_turn
+from .intake_write import PendingCase, case_write
 
 PHONE_PURPOSE = "case.reporter_phone"
 NO_DEPARTMENT = "无责任部门"
@@ -241,7 +240,7 @@ def case_report(
     case.duplicate_suspected = bool(matches)
     pending = PendingCase(case, actor, handled_on_spot, matches, Who.of(actor))
     try:
-        case_write(pending, _write_alone)
+        case_write(pending)
     except IntegrityError:
         found = _existing(reporter, source, key)
         if found is None:
@@ -302,12 +301,6 @@ def _handled_on_spot(case: Case, spot: Placement, actor, note: str, now: dt.date
     case.handle_note = note.strip()
     for name, value in clock_fields(case.category, spot.area_class, Step.VERIFY, now).items():
         setattr(case, name, value)
-
-
-def _write_alone(item: PendingCase) -> None:
-    """One intake in its own transaction (inside the caller's, if there is one)."""
-    with write_turn(), transaction.atomic():
-        cases_write([item])
 
 
 def _duplicate_matches(case: Case) -> list:

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import groupby
@@ -110,9 +109,8 @@ class _At:
 _at = _At()
 
 
-def case_write(item: PendingCase, write_alone: Callable[[PendingCase], None]) -> None:
-    """Write one intake's case, in a batch with other threads' when that is possible.
-    `write_alone(item)` is the plain path: its own transaction, its own errors."""
+def case_write(item: PendingCase) -> None:
+    """Write one intake's case, in a batch with other threads' when that is possible."""
     if connection.in_atomic_block or not getattr(settings, "CASES_INTAKE_GROUP_COMMIT", True):
         write_alone(item)
         return
@@ -122,7 +120,7 @@ def case_write(item: PendingCase, write_alone: Callable[[PendingCase], None]) ->
         if item.state == WAITING:  # no earlier turn took it: this thread writes the batch
             with _Queue.lock:
                 batch, _Queue.waiting = _Queue.waiting, []
-            _batch_write(batch, item, write_alone)
+            _batch_write(batch, item)
     if item.state != WRITTEN:  # its batch failed: write it alone, errors and all
         write_alone(item)
 
@@ -133,7 +131,14 @@ class _Queue:
     waiting: list[PendingCase] = []
 
 
-def _batch_write(batch: list[PendingCase], mine: PendingCase, write_alone) -> None:
+def write_alone(item: PendingCase) -> None:
+    """One intake in its own transaction (inside the caller's, if there is one): the plain
+    path, whose errors are that intake's own."""
+    with write_turn(), transaction.atomic():
+        cases_write([item])
+
+
+def _batch_write(batch: list[PendingCase], mine: PendingCase) -> None:
     if batch == [mine]:
         write_alone(mine)  # errors go straight to this intake
         mine.state = WRITTEN
@@ -180,7 +185,7 @@ def _events(item: PendingCase) -> list[CaseEvent]:
                 to_status=Status.HANDLED,
                 reason=case.handle_note,
                 **common,
-            )  # fmt: skip
+            )
         )
     if item.matches:
         events.append(
@@ -194,7 +199,7 @@ def _events(item: PendingCase) -> list[CaseEvent]:
                 reason="疑似重复",
                 data={"duplicate_candidates": [m.candidate_id for m in item.matches]},
                 at=at,
-            )  # fmt: skip
+            )
         )
     return events
 
@@ -208,7 +213,7 @@ def _duplicate_links(case: Case, matches: list) -> list[DuplicateCandidate]:
             similarity=m.similarity,
             distance_m=m.distance_m,
             created_at=case.created_at,
-        )  # fmt: skip
+        )
         for m in matches
     ]
 

@@ -37,7 +37,7 @@ def setup(tree):
 def _pending(category, reporter, *, point=IN_A, key="", **kw) -> PendingCase:
     """What `case_report` would hand to the writer, captured instead of written."""
     captured = []
-    with mock.patch.object(intake_module, "case_write", lambda item, alone: captured.append(item)):
+    with mock.patch.object(intake_module, "case_write", lambda item: captured.append(item)):
         services.case_report(
             source=kw.pop("source", Source.RESIDENT), title="井盖没了",
             description=kw.pop("description", "估衣街井盖缺失"), category=category,
@@ -119,10 +119,10 @@ def test_a_failing_batch_keeps_nothing_and_hands_each_case_back(setup):
     assert good.state == ALONE and replay.state == ALONE
     assert good.case.pk is None and good.case.number == ""
     assert Case.objects.count() == before[0] + 1  # only `mine`, written alone afterwards
-    intake_module._write_alone(good)  # what good's own thread does next
+    intake_write.write_alone(good)  # what good's own thread does next
     assert Case.objects.filter(pk=good.case.pk, idempotency_key="new").exists()
     with pytest.raises(IntegrityError):  # replay's thread: case_report answers the first case
-        intake_module._write_alone(replay)
+        intake_write.write_alone(replay)
     assert audit_verify_chain()[1] == []
 
 
@@ -226,5 +226,5 @@ def test_a_writer_stopped_mid_batch_leaves_the_others_to_write_alone(setup):
     with mock.patch.object(intake_write, "cases_write", stopped), pytest.raises(KeyboardInterrupt):
         _report_with_queued(actors, category, [other])
     assert other.state == ALONE and other.case.pk is None and not Case.objects.exists()
-    intake_module._write_alone(other)  # what its own thread does when it gets the turn
+    intake_write.write_alone(other)  # what its own thread does when it gets the turn
     assert Case.objects.get().pk == other.case.pk
