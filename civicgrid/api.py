@@ -162,11 +162,13 @@ def register_routers() -> None:
     from civicgrid.grids.api import router as grids_router
     from civicgrid.registry.api import router as registry_router
 
+    # The busiest routes first: Django tries URL patterns in order, and the intake's path used
+    # to be matched only after every grids and registry pattern had been tried.
+    api.add_router("/cases", cases_router)
+    api.add_router("/cameras", cameras_router)
     api.add_router("/accounts", accounts_router)
     api.add_router("/", grids_router)
     api.add_router("/registry", registry_router)
-    api.add_router("/cases", cases_router)
-    api.add_router("/cameras", cameras_router)
 
 
 register_routers()

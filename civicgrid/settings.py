@@ -137,11 +137,17 @@ DATABASES = {
         conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),
     )
 }
+SQLITE_ENGINE = "civicgrid.core.db.sqlite3"  # Django's, caching its placeholder rewrites
+
+
+def db_engine(engine: str) -> str:
+    """The backend we run for an engine dj_database_url names (also the benchmarks')."""
+    return SQLITE_ENGINE if engine == "django.db.backends.sqlite3" else engine
 
 
 def db_options(engine: str) -> dict:
     """Connection options per engine (also used by the benchmarks' settings)."""
-    if engine == "django.db.backends.sqlite3":
+    if engine in ("django.db.backends.sqlite3", SQLITE_ENGINE):
         # WAL lets readers run beside the single writer; IMMEDIATE transactions take the
         # write lock up front so that two writers queue on the busy timeout instead of
         # failing mid-transaction.
@@ -162,11 +168,12 @@ def db_options(engine: str) -> dict:
     return {}
 
 
+DATABASES["default"]["ENGINE"] = db_engine(DATABASES["default"]["ENGINE"])
 DATABASES["default"]["OPTIONS"] = {
     **DATABASES["default"].get("OPTIONS", {}),
     **db_options(DATABASES["default"]["ENGINE"]),
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+if DATABASES["default"]["ENGINE"] == SQLITE_ENGINE:
     (BASE_DIR / "var").mkdir(exist_ok=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

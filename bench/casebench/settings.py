@@ -6,13 +6,14 @@ import os
 import dj_database_url
 
 from civicgrid.settings import *  # noqa: F403
-from civicgrid.settings import BASE_DIR, db_options
+from civicgrid.settings import BASE_DIR, db_engine, db_options
 
 ROOT_URLCONF = "bench.casebench.urls"
 DEBUG = False
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
 _url = os.environ.get("BENCH_DATABASE_URL", f"sqlite:///{BASE_DIR / 'var' / 'bench_cases.sqlite3'}")
 _db = dj_database_url.parse(_url, conn_max_age=60)
+_db["ENGINE"] = db_engine(_db["ENGINE"])
 _db["OPTIONS"] = db_options(_db["ENGINE"])
 DATABASES = {"default": _db}
 # The product's default backend: an intake's task enqueue is one INSERT after commit, and the

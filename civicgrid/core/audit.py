@@ -169,7 +169,9 @@ def audit_record_many(entries: Iterable[AuditEntry], *, actor: Any = None) -> in
     would write it, but each chain's head is read and locked once, the rows are hashed in
     order in memory, inserted with one executemany INSERT and each head moved once. The chains
     come out exactly as if the rows had been appended one by one (`audit_verify_chain`).
-    Heads are locked in chain order, so two bulk appends cannot deadlock each other.
+    Heads are locked in chain order, so two bulk appends cannot deadlock each other; all
+    heads are read with one statement and moved with one, however many chains the rows
+    touch (a batch of intakes hashes to about as many chains as it has cases).
     """
     by_chain: dict[int, list[AuditEntry]] = {}
     for entry in entries:
@@ -185,8 +187,10 @@ def audit_record_many(entries: Iterable[AuditEntry], *, actor: Any = None) -> in
     }
     rows: list[tuple] = []
     with transaction.atomic(savepoint=False):
+        heads = _locked_heads(sorted(by_chain))
         for chain in sorted(by_chain):
-            rows += _chain_rows(chain, by_chain[chain], common)
+            rows += _chain_rows(chain, by_chain[chain], common, heads)
+        _heads_move(heads)
         _insert_rows(rows)
     return len(rows)
 
@@ -194,13 +198,15 @@ def audit_record_many(entries: Iterable[AuditEntry], *, actor: Any = None) -> in
 _BULK_COLUMNS = (*HASHED_FIELDS, "prev_hash", "hash")
 
 
-def _chain_rows(chain: int, entries: list[AuditEntry], common: dict[str, Any]) -> list[tuple]:
-    """Lock the chain's head, hash `entries` onto it in order, move the head past them; the
-    rows as `_BULK_COLUMNS` tuples ready to insert."""
+def _chain_rows(
+    chain: int, entries: list[AuditEntry], common: dict[str, Any], heads: dict[int, tuple]
+) -> list[tuple]:
+    """Hash `entries` onto the chain's locked head in order and move `heads[chain]` past
+    them; the rows as `_BULK_COLUMNS` tuples ready to insert."""
     created_db = AuditLog._meta.get_field("created_at").get_db_prep_save(
         common["created_at"], connection
     )
-    last_seq, last_hash = _locked_head(chain)
+    last_seq, last_hash = heads[chain]
     rows = []
     for entry in entries:
         last_seq += 1
@@ -220,7 +226,7 @@ def _chain_rows(chain: int, entries: list[AuditEntry], common: dict[str, Any]) -
         fields.update(created_at=created_db, changes=text, prev_hash=last_hash, hash=digest)
         rows.append(tuple(fields[c] for c in _BULK_COLUMNS))
         last_hash = digest
-    _head_move(chain, last_seq, last_hash)
+    heads[chain] = (last_seq, last_hash)
     return rows
 
 
@@ -249,6 +255,38 @@ def _locked_head(chain: int) -> tuple[int, str]:
         AuditChainHead.objects.get_or_create(pk=chain)
         rows = rows_fetch(sql, [chain])
     return rows[0]
+
+
+def _locked_heads(chains: list[int]) -> dict[int, tuple[int, str]]:
+    """`_locked_head` for several chains with one statement; rows are locked in id order,
+    like one-by-one appends in chain order, so concurrent appends cannot deadlock."""
+    marks = ", ".join(["%s"] * len(chains))
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    sql = f"SELECT id, last_seq, last_hash FROM core_auditchainhead WHERE id IN ({marks}) "
+    sql += f"ORDER BY id{lock}"  # noqa: S608 (placeholders only)
+    heads = {row[0]: (row[1], row[2]) for row in rows_fetch(sql, chains)}
+    for chain in chains:
+        if chain not in heads:
+            heads[chain] = _locked_head(chain)
+    return heads
+
+
+def _heads_move(heads: dict[int, tuple[int, str]]) -> None:
+    """`_head_move` for several chains with one statement."""
+    if len(heads) == 1:
+        [(chain, (last_seq, last_hash))] = heads.items()
+        _head_move(chain, last_seq, last_hash)
+        return
+    seq_cases = " ".join(["WHEN %s THEN %s"] * len(heads))
+    marks = ", ".join(["%s"] * len(heads))
+    sql = (
+        f"UPDATE core_auditchainhead SET last_seq = CASE id {seq_cases} END, "  # noqa: S608
+        f"last_hash = CASE id {seq_cases} END WHERE id IN ({marks})"
+    )
+    params = [v for chain, (seq, _) in heads.items() for v in (chain, seq)]
+    params += [v for chain, (_, digest) in heads.items() for v in (chain, digest)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *heads])
 
 
 @dataclass

@@ -17,6 +17,7 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.db.models.fields import AutoFieldMixin
 
 _INSERTS: dict[tuple, tuple[str, list[models.Field], bool]] = {}
+_GETTERS: dict[tuple, list] = {}
 ROWS_PER_INSERT = 100  # rows per statement: keeps the parameter count far below SQLite's cap
 
 
@@ -48,8 +49,49 @@ def insert_values(obj: models.Model) -> list[Any]:
     """The values `rows_insert` sends for `obj`, prepared now (e.g. before taking a lock);
     `insert_position` says where a column sits, to put in a value known only later."""
     conn = connections[DEFAULT_DB_ALIAS]  # not the proxy: ~60 fields each look it up
-    _, fields, _ = _insert_sql(type(obj), 1)
-    return [f.get_db_prep_save(f.pre_save(obj, True), conn) for f in fields]
+    return [get(obj, conn) for get in _getters(type(obj), conn)]
+
+
+# Django's own field classes whose `get_db_prep_save` sends a value of this type unchanged
+# (exact classes: a subclass may prepare differently). Most of a case's ~60 columns are
+# strings, numbers, flags and empty dates, and the full per-field path cost more CPU than
+# the INSERT itself.
+_UNCHANGED: dict[type, type] = {
+    models.CharField: str, models.TextField: str, models.BooleanField: bool,
+    models.FloatField: float, models.IntegerField: int, models.SmallIntegerField: int,
+    models.BigIntegerField: int, models.PositiveIntegerField: int,
+    models.PositiveSmallIntegerField: int, models.AutoField: int, models.BigAutoField: int,
+}  # fmt: skip
+_PLAIN_PRE_SAVE = (models.Field.pre_save, models.DateField.pre_save, models.DateTimeField.pre_save)
+
+
+def _getters(model: type[models.Model], conn) -> list:
+    key = (model, conn.vendor)
+    found = _GETTERS.get(key)
+    if found is None:
+        _, fields, _ = _insert_sql(model, 1)
+        found = _GETTERS[key] = [_getter(f) for f in fields]
+    return found
+
+
+def _getter(field: models.Field):
+    """A function (obj, connection) -> the value `Model.save()` would send for `field`: the
+    field's full `pre_save` + `get_db_prep_save` path, short-cut where that path provably
+    returns the value unchanged (None in a Django field, a str in a CharField...)."""
+    auto = getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+    builtin = type(field).__module__.startswith("django.db.models.fields")
+    if auto or type(field).pre_save not in _PLAIN_PRE_SAVE or not builtin:
+        return lambda obj, conn: field.get_db_prep_save(field.pre_save(obj, True), conn)
+    attname, target = field.attname, field.target_field if field.is_relation else field
+    kind = _UNCHANGED.get(type(target)) if type(target).__module__.startswith("django.") else None
+
+    def get(obj, conn):
+        value = getattr(obj, attname)
+        if value is None or (kind is str and isinstance(value, str)) or type(value) is kind:
+            return value
+        return field.get_db_prep_save(value, conn)
+
+    return get
 
 
 def insert_position(model: type[models.Model], attname: str) -> int:
@@ -67,7 +109,8 @@ def rows_insert(objs: Sequence[models.Model], prepared: Sequence[list] | None = 
         chunk = objs[start : start + ROWS_PER_INSERT]
         sql, fields, auto = _insert_sql(type(chunk[0]), len(chunk))
         if prepared is None:
-            values = [f.get_db_prep_save(f.pre_save(o, True), conn) for o in chunk for f in fields]
+            getters = _getters(type(chunk[0]), conn)
+            values = [get(o, conn) for o in chunk for get in getters]
         else:
             values = [v for row in prepared[start : start + ROWS_PER_INSERT] for v in row]
         with conn.cursor() as cursor:
@@ -78,6 +121,20 @@ def rows_insert(objs: Sequence[models.Model], prepared: Sequence[list] | None = 
         for obj in chunk:
             obj._state.adding = False
             obj._state.db = conn.alias
+
+
+def values_insert(model: type[models.Model], rows: Sequence[list]) -> None:
+    """INSERT rows given as `insert_values` lists, for a model whose primary key is not the
+    database's to assign (nothing comes back), with no model instance behind them."""
+    _, _, auto = _insert_sql(model, 1)
+    if auto:
+        raise ValueError(f"{model.__name__} has an auto primary key: use rows_insert")
+    conn = connections[DEFAULT_DB_ALIAS]
+    for start in range(0, len(rows), ROWS_PER_INSERT):
+        chunk = rows[start : start + ROWS_PER_INSERT]
+        sql, _, _ = _insert_sql(model, len(chunk))
+        with conn.cursor() as cursor:
+            cursor.execute(sql, [v for row in chunk for v in row])
 
 
 def rows_fetch(sql: str, params: list[Any]) -> list[tuple]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django_tasks import task
 from django_tasks_db import DatabaseBackend
 
@@ -59,22 +59,37 @@ def new_case_tasks_add(case_ids: list[int]) -> None:
         for case_id in case_ids:
             transaction.on_commit(lambda case_id=case_id: notify_new_case.enqueue(case_id))
         return
+    from django_tasks_db.models import DBTaskResult
+
+    from civicgrid.core.fastsql import values_insert
+
+    values_insert(DBTaskResult, _task_rows(case_ids, backend.alias))
+
+
+def _task_rows(case_ids: list[int], backend_name: str) -> list[list]:
+    """The rows' column values: one template row prepared by the model's fields, then only
+    the id and the arguments, which differ per case, prepared for each."""
     from django_tasks_db.models import DBTaskResult, get_date_max
 
-    from civicgrid.core.fastsql import rows_insert
+    from civicgrid.core.fastsql import insert_position, insert_values
 
     t = notify_new_case
-    rows_insert(
-        [
-            DBTaskResult(
-                id=uuid.uuid4(),
-                args_kwargs={"args": [case_id], "kwargs": {}},
-                priority=t.priority,
-                task_path=t.module_path,
-                queue_name=t.queue_name,
-                run_after=t.run_after or get_date_max(),
-                backend_name=backend.alias,
-            )  # fmt: skip
-            for case_id in case_ids
-        ]
+    template = DBTaskResult(
+        args_kwargs={},
+        priority=t.priority,
+        task_path=t.module_path,
+        queue_name=t.queue_name,
+        run_after=t.run_after or get_date_max(),
+        backend_name=backend_name,
     )
+    common = insert_values(template)
+    conn = connections[DEFAULT_DB_ALIAS]
+    id_field, args_field = (DBTaskResult._meta.get_field(n) for n in ("id", "args_kwargs"))
+    at_id, at_args = (insert_position(DBTaskResult, f.attname) for f in (id_field, args_field))
+    rows = []
+    for case_id in case_ids:
+        row = list(common)
+        row[at_id] = id_field.get_db_prep_save(uuid.uuid4(), conn)
+        row[at_args] = args_field.get_db_prep_save({"args": [case_id], "kwargs": {}}, conn)
+        rows.append(row)
+    return rows

@@ -37,7 +37,10 @@ from django.db import connection
 
 _thread_lock = threading.Lock()
 _files: dict[str, int] = {}
-CHECKPOINT_EVERY = 25  # intakes of a process between checkpoints (~25-40 pages each)
+# Intakes of a process between checkpoints (~25-40 WAL pages each, so the WAL stays under
+# ~16 MB): a checkpoint copies each changed page once however often it changed, and every 25
+# intakes it cost 290 µs per intake (mostly its fsync), every 100 180 µs (docs/BENCHMARKS.md).
+CHECKPOINT_EVERY = 100
 AUTOCHECKPOINT_PAGES = 1000  # SQLite's default, restored for the connection's other writes
 _turns = itertools.count(1)
 

@@ -160,3 +160,25 @@ def test_bulk_append_interleaves_with_single_appends_and_verifies():
         seqs = sorted(AuditLog.objects.filter(chain=chain).values_list("chain_seq", flat=True))
         assert seqs == list(range(1, last + 1))
     assert audit_verify_chain()[1] == []
+
+
+def test_bulk_append_over_many_chains_costs_three_statements():
+    """However many chains a batch touches: one read of the heads, one insert, one move."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from civicgrid.core.audit import AuditEntry, audit_record_many
+
+    _rows(20)  # every head row exists
+    entries = [AuditEntry("create", "t.many", str(i), f"#{i}", {"n": i}) for i in range(12)]
+    chains = {chain_for("t.many", str(i)) for i in range(12)}
+    assert len(chains) > 3
+    with transaction.atomic(), CaptureQueriesContext(connection) as ctx:
+        audit_record_many(entries)
+    statements = [q["sql"] for q in ctx.captured_queries if "auditchainhead" in q["sql"]]
+    assert len(statements) == 2 and len(ctx.captured_queries) == 3
+    heads = {h.pk: (h.last_seq, h.last_hash) for h in AuditChainHead.objects.all()}
+    for chain in chains:
+        last = AuditLog.objects.filter(chain=chain).order_by("-chain_seq").first()
+        assert heads[chain] == (last.chain_seq, last.hash)
+    assert audit_verify_chain()[1] == []

@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from civicgrid.core.fastsql import row_insert, rows_fetch
@@ -61,3 +62,72 @@ def test_rows_insert_writes_a_given_primary_key():
     rows_insert([row])
     stored = DBTaskResult.objects.get(pk=row.pk)
     assert stored.args_kwargs == {"args": [1], "kwargs": {}} and stored.enqueued_at is not None
+
+
+def _slow_values(obj) -> list:
+    from django.db import connection
+
+    from civicgrid.core.fastsql import _insert_sql
+
+    _, fields, _ = _insert_sql(type(obj), 1)
+    return [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+
+
+def _comparable(values: list) -> list:
+    """psycopg's Jsonb wrappers compare by identity: compare what they wrap."""
+    return [(type(v).__name__, v.obj) if type(v).__name__ == "Jsonb" else v for v in values]
+
+
+def test_insert_values_are_what_the_fields_would_prepare():
+    """The short cuts (None, plain str/int/bool/float) give exactly the full path's values,
+    for choices (str enums), JSON, datetimes, foreign keys and UUID keys alike."""
+    import uuid
+
+    from django_tasks_db.models import DBTaskResult
+
+    from civicgrid.cases.choices import Source, Status
+    from civicgrid.cases.models import Case, CaseEvent
+    from civicgrid.core.fastsql import insert_values
+
+    now = timezone.now()
+    case = Case(
+        number="2026120500001", source=Source.RESIDENT, status=Status.REPORTED, title="井盖",
+        lat=33.5, lng=119.1, located=True, reporter_id=7, created_at=now, updated_at=now,
+        rating=2, unit_id=None, duplicate_suspected=False, version=1,
+    )  # fmt: skip
+    event = CaseEvent(case_id=3, action="report", data={"a": [1, "二"]}, at=now, actor_id=None)
+    task = DBTaskResult(id=uuid.uuid4(), args_kwargs={"args": [1]}, run_after=now, priority=0)
+    with time_machine.travel(now, tick=False):  # auto_now_add columns: the same instant
+        for obj in (case, event, task, _job(started_at=now, dry_run_summary={"x": 1})):
+            fast, slow = _comparable(insert_values(obj)), _comparable(_slow_values(obj))
+            assert fast == slow, type(obj).__name__
+
+
+def test_insert_values_fall_back_for_values_needing_preparation():
+    """A value of another type than the field's (an int in a CharField, a str number in an
+    IntegerField) still goes through the field, as save() would send it."""
+    from civicgrid.cases.models import Case
+    from civicgrid.core.fastsql import insert_values
+
+    case = Case(title=123, rating="2", lat=33, located=1, version=True)
+    assert _comparable(insert_values(case)) == _comparable(_slow_values(case))
+
+
+def test_values_insert_writes_rows_and_refuses_database_assigned_keys():
+    import uuid
+
+    from django_tasks_db.models import DBTaskResult
+
+    from civicgrid.core.fastsql import insert_values, values_insert
+
+    now = timezone.now()
+    tasks = [
+        DBTaskResult(id=uuid.uuid4(), args_kwargs={"args": [i]}, run_after=now, task_path="t.x")
+        for i in range(3)
+    ]
+    values_insert(DBTaskResult, [insert_values(t) for t in tasks])
+    stored = DBTaskResult.objects.filter(task_path="t.x")
+    assert sorted(t.args_kwargs["args"][0] for t in stored) == [0, 1, 2]
+    assert {t.pk for t in stored} == {t.pk for t in tasks}
+    with pytest.raises(ValueError, match="auto primary key"):
+        values_insert(ImportJob, [insert_values(_job())])

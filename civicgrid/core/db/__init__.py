@@ -1,0 +1,1 @@
+"""Database backends: Django's own, with small changes for the hot paths."""
