@@ -37,7 +37,8 @@ HOST = "127.0.0.1"
 
 
 def prepare() -> tuple[str, int]:
-    """Fresh bench database: migrate, the test region tree, one category, a resident token."""
+    """Fresh bench database: migrate, the test region tree, the seeded categories, a
+    resident token."""
     import django
 
     django.setup()
@@ -53,14 +54,45 @@ def prepare() -> tuple[str, int]:
     call_command("migrate", verbosity=0)
     from civicgrid.accounts.choices import Role
     from civicgrid.accounts.services import api_token_create
-    from civicgrid.cases.tests.factories import make_category
+    from civicgrid.cases.seed import categories_seed
     from civicgrid.core.testing.factories import make_tree, user_with_role
 
     tree = make_tree()
-    make_category(tree.dept)
+    categories_seed()  # the product's category tree (DESIGN.md §3), as `make run` seeds it
     resident = user_with_role(Role.RESIDENT, tree.street, username="bench_resident")
     _, raw = api_token_create(user=resident, name="bench")
+    _backlog(BACKLOG)
     return raw, resident.pk
+
+
+BACKLOG = 5000  # cases already in the database: a street office's last three months
+
+
+def _backlog(count: int) -> None:
+    """Earlier cases, then table statistics, as a live database has both (autovacuum keeps
+    a growing table analyzed). On an empty, never-analyzed table PostgreSQL planned the
+    duplicate check's prepared statement with the created_at index, walked every recent
+    case on every intake, and kept that plan for as long as the connection lived."""
+    import datetime as dt
+
+    from django.db import connection
+    from django.utils import timezone
+
+    from civicgrid.cases.models import Case, Category
+
+    rng, now = random.Random(11), timezone.now()
+    categories = list(Category.objects.filter(parent__isnull=False))
+    cases = []
+    for i in range(count):
+        at = now - dt.timedelta(days=90 * (count - i) / count)
+        lat, lng = rng.uniform(33.481, 33.519), rng.uniform(119.101, 119.149)
+        cases.append(Case(number=f"B{i:08d}", source="resident", title="早先的案件",
+                          category=rng.choice(categories), lat=lat, lng=lng,
+                          created_at=at, updated_at=at))  # fmt: skip
+    Case.objects.bulk_create(cases, batch_size=500)
+    if connection.vendor == "postgresql":  # SQLite has no statistics unless asked to keep them
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
 
 
 def _recreate_pg(db: dict) -> None:
@@ -70,6 +102,11 @@ def _recreate_pg(db: dict) -> None:
     with psycopg.connect(conninfo, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{db["NAME"]}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{db["NAME"]}"')
+
+
+def warm_up(port: int, intake) -> None:
+    """Imports, the locate index, connections and prepared statements."""
+    run_clients(port, intake, 4, 2, 200)
 
 
 def free_port() -> int:
@@ -138,16 +175,27 @@ def request_makers(token: str, user_id: int):
 
     rng = random.Random(7)
     texts = ["估衣街井盖缺失", "路灯不亮已三天", "小区门口垃圾堆积", "人行道地砖松动", "广告牌歪斜"]
+    codes = _busy_categories()
 
     def intake():
-        # Spread over the bench tree (4.6 × 4.4 km), as real reports are: all at one point
-        # would make every earlier case a duplicate candidate and bench the dedup scan only.
+        # Spread over the bench tree (4.6 × 4.4 km) and over the categories residents use
+        # most, as real reports are: all at one point in one category would make every
+        # earlier case a duplicate candidate and bench the dedup scan only.
         lat, lng = rng.uniform(33.481, 33.519), rng.uniform(119.101, 119.149)
-        body = {"title": "井盖没了", "category": "C0101", "lat": lat, "lng": lng,
+        body = {"title": "井盖没了", "category": rng.choice(codes), "lat": lat, "lng": lng,
                 "description": rng.choice(texts), "idempotency_key": uuid.uuid4().hex}  # fmt: skip
         return "POST", "/api/v1/cases", json.dumps(body).encode(), auth
 
     return bare, intake
+
+
+def _busy_categories() -> list[str]:
+    """Minor categories of the seeded tree, first of each major class: twelve-odd classes
+    (manhole covers, street lights, rubbish, pavements, signs …), as a day's intake has."""
+    from civicgrid.cases.models import Category
+
+    minors = Category.objects.filter(parent__isnull=False, is_active=True).order_by("code")
+    return [c.code for c in minors if c.code.endswith("01")]
 
 
 def main() -> None:
@@ -167,7 +215,7 @@ def main() -> None:
     server = start_server(port, args.workers, args.threads)
     bare, intake = request_makers(token, user_id)
     try:
-        run_clients(port, intake, 4, 2, 200)  # warm-up: imports, locate index, connections
+        warm_up(port, intake)
         rounds = []
         for _ in range(args.rounds):  # interleaved, so load drift on a shared box hits both
             base = run_clients(port, bare, args.clients, args.seconds, args.max)

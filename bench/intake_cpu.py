@@ -60,7 +60,7 @@ def main() -> None:
     server = ib.start_server(port, args.workers, args.threads)
     bare, intake = ib.request_makers(token, user_id)
     try:
-        ib.run_clients(port, intake, 4, 2, 200)  # warm-up
+        ib.warm_up(port, intake)
         for _ in range(args.rounds):
             for name, make in (("bare", bare), ("intake", intake)):
                 before = {g: _cpu_seconds(m) for g, m in groups.items()}
