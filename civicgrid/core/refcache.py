@@ -38,15 +38,32 @@ class _Versions:
 
     values: dict[str, int] = {}
     check_at: float = 0.0  # monotonic time of the next read; 0 = read now
+    read_at: float = float("-inf")  # monotonic time the last read started
 
 
-def refversion_of(name: str) -> int:
-    if _Versions.check_at <= time.monotonic():
+# What the counters' query reads: the RefVersion rows and, joined by UNION ALL, other apps'
+# own counters (`refversion_source_add`), so one round trip per request reads them all.
+_SOURCES: list[str] = ["SELECT name, version FROM core_refversion"]
+
+
+def refversion_source_add(sql: str) -> None:
+    """Read another app's version counter with these: `sql` selects (name, version) rows.
+    Registered in the app's ready(); the grid locator's geo index version is one."""
+    if sql not in _SOURCES:
+        _SOURCES.append(sql)
+        _Versions.check_at = 0.0
+
+
+def refversion_of(name: str, *, read_since: float | None = None) -> int:
+    """The counter `name` as last read; read again first when marked stale, when the recheck
+    time passed, or when the last read started before `read_since` (monotonic time)."""
+    now = time.monotonic()
+    if _Versions.check_at <= now or (read_since is not None and _Versions.read_at < read_since):
         with connection.cursor() as cursor:
-            cursor.execute("SELECT name, version FROM core_refversion")
+            cursor.execute(" UNION ALL ".join(_SOURCES))
             _Versions.values = dict(cursor.fetchall())
         recheck = float(getattr(settings, "REFCACHE_RECHECK_SECONDS", 5))
-        _Versions.check_at = time.monotonic() + recheck
+        _Versions.check_at, _Versions.read_at = now + recheck, now
     return _Versions.values.get(name, 0)
 
 

@@ -12,9 +12,12 @@ class GridsConfig(AppConfig):
         # boundary redrawn in another process is seen from the next request on.
         from django.core.signals import request_started
 
-        from .locator import mark_check_needed
+        from civicgrid.core.refcache import refversion_source_add
+
+        from .locator import GEO_VERSION_SQL, mark_check_needed
 
         request_started.connect(mark_check_needed, dispatch_uid="grids.locator.check_needed")
+        refversion_source_add(GEO_VERSION_SQL)
 
         # A region's path is part of its staff's scope, which API tokens remember.
         from django.db.models.signals import post_delete, post_save

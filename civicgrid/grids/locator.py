@@ -9,6 +9,8 @@ new `geo_version`. Each process remembers the version its index was built from a
 it with the database once per request (the first locate after `request_started`) and at most
 every LOCATE_RECHECK_SECONDS in long-running processes (workers, shells). When it differs,
 only the regions stamped after the built version are reloaded; a full rebuild is the fallback.
+The version is read with the reference-data counters (core/refcache.py, one query for both)
+when those were read after the check fell due, as they are by an API request's token check.
 
 The index is an immutable snapshot swapped in one assignment, so readers never take a lock;
 only rebuilds are serialised.
@@ -24,7 +26,11 @@ from django.conf import settings
 from django.db import connection
 from django.utils.translation import gettext as _
 
+from civicgrid.core.refcache import refversion_of
+
 LOCATE_RECHECK_SECONDS = 2.0
+GEO_VERSION = "grids.geoindex"  # its name among the reference-data counters
+GEO_VERSION_SQL = "SELECT 'grids.geoindex', version FROM grids_geoindexstate WHERE id = 1"
 # Above this share of changed units an incremental update is no cheaper than a full build.
 _INCREMENTAL_MAX_SHARE = 0.2
 _FIELDS = ("id", "code", "name", "path", "boundary_wkb", "is_active")
@@ -68,6 +74,7 @@ class _Snapshot:
 class _Index:
     snap: _Snapshot | None = None
     check_at: float = 0.0  # monotonic time of the next version check; 0 = check now
+    due_since: float = 0.0  # monotonic time the check was last marked needed
     lock: threading.Lock = field(default_factory=threading.Lock)
     last_build: dict = field(default_factory=dict)
 
@@ -100,10 +107,13 @@ def locate(lat: float, lng: float) -> Location | None:
 
 
 def ensure_fresh() -> None:
-    """Compare the built version with the database (one tiny query); rebuild if it moved."""
+    """Compare the built version with the database (one tiny query, shared with the
+    reference-data counters when they were read after the check fell due); rebuild if it
+    moved."""
     index = _INDEX
     snap = index.snap
-    if snap is None or snap.version != _db_version():
+    due = index.check_at or index.due_since
+    if snap is None or snap.version != refversion_of(GEO_VERSION, read_since=due):
         with index.lock:
             version = _db_version()
             snap = index.snap
@@ -115,14 +125,14 @@ def ensure_fresh() -> None:
 
 def mark_check_needed(**kwargs) -> None:
     """`request_started` receiver: the next locate in this process re-reads the version."""
-    _INDEX.check_at = 0.0
+    _INDEX.check_at, _INDEX.due_since = 0.0, _monotonic()
 
 
 def locator_reset() -> None:
     """Drop the in-memory index (tests, or after restoring a database)."""
     with _INDEX.lock:
         _INDEX.snap = None
-        _INDEX.check_at = 0.0
+        _INDEX.check_at, _INDEX.due_since = 0.0, _monotonic()
         _INDEX.last_build = {}
 
 
@@ -138,7 +148,7 @@ def index_info() -> dict:
 
 
 def _db_version() -> int:
-    """Raw SQL: read at the first locate of every request."""
+    """The version as it is now (raw SQL): the authoritative read before a rebuild."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT version FROM grids_geoindexstate WHERE id = 1")
         row = cursor.fetchone()

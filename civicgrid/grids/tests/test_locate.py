@@ -13,10 +13,11 @@ The `tree` fixture has, from west to east, grid A (units 01 south, 02 north), gr
 
 import dataclasses
 import math
+import time
 
 import pytest
 from django.core.signals import request_started
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 
 from civicgrid.core.testing.factories import rect
 from civicgrid.grids import locator, services
@@ -234,3 +235,33 @@ def test_no_query_between_checks(tree, django_assert_num_queries):
     with django_assert_num_queries(1):  # the version read, nothing else when unchanged
         locate(33.49, 119.11)
         locate(33.51, 119.11)
+
+
+def test_version_comes_with_the_reference_counters(tree, django_assert_num_queries):
+    """An API request reads the reference-data counters first (its token check): the geo
+    version came with them, so its first locate costs no query of its own."""
+    from civicgrid.core.refcache import refversion_of
+
+    locate(33.49, 119.11)
+    new_request()
+    with django_assert_num_queries(1):
+        refversion_of("accounts.auth")
+        locate(33.49, 119.11)
+    assert refversion_of(locator.GEO_VERSION) == GeoIndexState.objects.get(pk=1).version
+
+
+def test_counters_read_before_the_check_fell_due_are_not_trusted(tree, settings):
+    """Outside requests (a worker): when the locator's recheck time passes, counters read
+    before that moment are read again, so a boundary redrawn by another process meanwhile
+    is seen, though the counters' own recheck time is far off."""
+    from civicgrid.core.refcache import refversion_of
+
+    settings.REFCACHE_RECHECK_SECONDS = 3600
+    assert code_at(33.49, 119.11) == tree.units_a[0].code
+    refversion_of("accounts.auth")  # counters read now, before the change below
+    with connection.cursor() as cursor:  # "another process": no local signal, no local drop
+        cursor.execute("UPDATE grids_geoindexstate SET version = version + 1 WHERE id = 1")
+    time.sleep(0.001)
+    locator._INDEX.check_at = time.monotonic()  # the locator's recheck time has come
+    locate(33.49, 119.11)
+    assert index_info()["version"] == GeoIndexState.objects.get(pk=1).version
