@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q, Value
 from django.db.models import When as _When
+from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext_lazy as _
 
 from civicgrid.accounts.choices import Role
@@ -25,6 +26,9 @@ from ..choices import (
 
 # Open and not suspended: the cases whose step clock runs (the overdue lists' index).
 ACTIVE_STATUSES = sorted(OPEN_STATUSES - {Status.SUSPENDED})
+# The condition of case_phone_bidx_set, written as a literal: SQLite uses a partial index
+# only when the query repeats its condition, and a bound '' is not the literal ''.
+PHONE_SET = Q(reporter_phone_bidx__gt=RawSQL("''", ()))
 # Roles that see cases by region path (handlers see by department, residents their own).
 PATH_ROLES = frozenset(set(Role) - {Role.RESIDENT, Role.HANDLER})
 # Roles at the top of the tree that also see cases located nowhere (J2: "未定位").
@@ -146,6 +150,7 @@ class Case(models.Model):
     routing_reason = models.CharField(_("派遣提示"), max_length=100, blank=True)
     assigned_region = models.ForeignKey(
         "grids.Region",
+        db_index=False,  # see Meta.indexes: partial, NULL at intake
         on_delete=models.PROTECT,
         null=True,
         blank=True,
@@ -164,11 +169,13 @@ class Case(models.Model):
     )
     reporter_name = models.CharField(_("联系人"), max_length=50, blank=True)
     reporter_phone_enc = models.TextField(_("联系电话(加密)"), blank=True, editable=False)
-    reporter_phone_bidx = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    # Indexed only where set (Meta.indexes): a lookup by it must include PHONE_SET
+    reporter_phone_bidx = models.CharField(max_length=64, blank=True, editable=False)
     anonymous = models.BooleanField(_("匿名"), default=False)
     idempotency_key = models.CharField(_("幂等键"), max_length=64, blank=True)
     merged_into = models.ForeignKey(
         "self",
+        db_index=False,  # see Meta.indexes: partial, NULL at intake
         on_delete=models.PROTECT,
         null=True,
         blank=True,
@@ -178,6 +185,7 @@ class Case(models.Model):
     duplicate_suspected = models.BooleanField(_("疑似重复"), default=False)
     camera = models.ForeignKey(
         "cases.Camera",
+        db_index=False,  # see Meta.indexes: partial, NULL at intake
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
@@ -197,7 +205,8 @@ class Case(models.Model):
     step = models.CharField(_("当前环节"), max_length=10, choices=Step.choices, blank=True)
     step_started_at = models.DateTimeField(_("环节开始"), null=True, blank=True)
     step_warn_at = models.DateTimeField(_("黄灯时间"), null=True, blank=True)
-    step_deadline = models.DateTimeField(_("环节期限"), null=True, blank=True, db_index=True)
+    # Indexed only where set (Meta.indexes): a new case has no step clock yet
+    step_deadline = models.DateTimeField(_("环节期限"), null=True, blank=True)
     step_red_at = models.DateTimeField(_("红牌时间"), null=True, blank=True)
     deadline_provisional = models.BooleanField(_("期限暂定"), default=False)
     card = models.CharField(_("督办"), max_length=6, choices=Card.choices, blank=True)
@@ -252,8 +261,8 @@ class Case(models.Model):
             # the table) are not in it
             models.Index(
                 fields=["step_deadline", "id"],
-                condition=Q(status__in=ACTIVE_STATUSES),
-                name="case_active_deadline",
+                condition=Q(status__in=ACTIVE_STATUSES, step_deadline__isnull=False),
+                name="case_active_deadline_set",
             ),
             # buckets that are a sliver of the table (unlocated, suspected duplicates,
             # extension requests): partial, so their page and capped count read only them.
@@ -279,6 +288,34 @@ class Case(models.Model):
                 fields=["department", "step_deadline", "id"],
                 condition=Q(extension_pending=True),
                 name="case_extension_dept",
+            ),
+            # Columns that are empty when a case is reported (merged, escalated, camera,
+            # phone, step clock) are indexed only where set. A full index would take an entry
+            # for every new case, one more B-tree page to change per intake, and on SQLite in
+            # WAL mode every page an intake touches is read again by the next connection
+            # (a commit elsewhere drops a connection's whole page cache).
+            models.Index(
+                fields=["merged_into"],
+                condition=Q(merged_into__isnull=False),
+                name="case_merged_into_set",
+            ),
+            models.Index(
+                fields=["assigned_region"],
+                condition=Q(assigned_region__isnull=False),
+                name="case_assigned_region_set",
+            ),
+            models.Index(
+                fields=["camera"], condition=Q(camera__isnull=False), name="case_camera_set"
+            ),
+            models.Index(
+                fields=["step_deadline"],
+                condition=Q(step_deadline__isnull=False),
+                name="case_step_deadline_set",
+            ),
+            models.Index(
+                fields=["reporter_phone_bidx"],
+                condition=Q(reporter_phone_bidx__gt=""),
+                name="case_phone_bidx_set",
             ),
         ]
         constraints = [

@@ -8,6 +8,7 @@ from django.db import DatabaseError, connection, transaction
 from civicgrid.core import audit
 from civicgrid.core.audit import audit_record, audit_verify_chain, chain_for
 from civicgrid.core.models import AuditChainHead, AuditLog
+from civicgrid.core.testing.plans import index_names, plan_with_index
 from civicgrid.core.triggers import drop_audit_triggers, install_audit_triggers
 
 pytestmark = pytest.mark.django_db
@@ -182,3 +183,14 @@ def test_bulk_append_over_many_chains_costs_three_statements():
         last = AuditLog.objects.filter(chain=chain).order_by("-chain_seq").first()
         assert heads[chain] == (last.chain_seq, last.hash)
     assert audit_verify_chain()[1] == []
+
+
+def test_audit_rows_of_an_object_read_one_composite_index(db):
+    names = index_names("core_auditlog")
+    assert "auditlog_object" in names
+    assert not {"core_auditlog_object_id_0c320e9b", "core_auditlog_object_type_0be9ff90"} & names
+    qs = AuditLog.objects.filter(object_type="cases.case", object_id="7")
+    assert "auditlog_object" in plan_with_index(qs, "auditlog_object")
+    assert "auditlog_object" in plan_with_index(
+        AuditLog.objects.filter(object_type="x"), "auditlog_object"
+    )
