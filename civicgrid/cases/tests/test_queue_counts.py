@@ -15,6 +15,7 @@ from civicgrid.accounts.scope import scope_of
 from civicgrid.cases import scheduler, selectors
 from civicgrid.cases.models import Case
 from civicgrid.core.testing.factories import api_client
+from civicgrid.core.testing.plans import index_names, plan_with_index
 
 from .factories import OUTSIDE, report, to_status
 
@@ -227,17 +228,12 @@ def test_sliver_buckets_have_partial_indexes(tree, actors, category, bucket, ind
     """The bucket indexes exist; on SQLite the bucket's query matches the partial index's
     condition (INDEXED BY fails to prepare otherwise). On a near-empty test table the
     planners prefer a scan, so the choice itself is shown by the 1M-case benchmark."""
-    with connection.cursor() as cur:
-        names = set(connection.introspection.get_constraints(cur, "cases_case"))
+    names = index_names("cases_case")
     assert index in names and {"case_extension_pending", "case_extension_dept"} <= names
     assert "case_dept_status_deadline_id" in names and "case_dept_status_deadline" not in names
     if connection.vendor == "sqlite":
         qs = selectors.centre_queue(user=actors.district_op, bucket=bucket)
-        sql, params = qs.query.get_compiler(using="default").as_sql()
-        sql = sql.replace('FROM "cases_case"', f'FROM "cases_case" INDEXED BY "{index}"', 1)
-        with connection.cursor() as cur:
-            cur.execute("EXPLAIN QUERY PLAN " + sql, params)  # errors if unusable
-            assert index in " ".join(str(r[-1]) for r in cur)
+        assert index in plan_with_index(qs, index)  # errors if unusable
 
 
 def test_optimize_sqlite_runs_at_most_hourly(tree, actors, category, monkeypatch):

@@ -25,9 +25,13 @@ def plan_with_index(qs, index: str) -> str:
             )
             return " ".join(str(row[-1]) for row in cur.fetchall())
         numbered = iter(range(1, len(params) + 1))
+        # %s becomes $1, $2 …; a literal %% (LIKE patterns) is sent unparsed, so back to %
+        prepared = re.sub(
+            "%%|%s", lambda m: "%" if m.group() == "%%" else f"${next(numbered)}", sql
+        )
         cur.execute("SET LOCAL plan_cache_mode = force_generic_plan")
         cur.execute("SET LOCAL enable_seqscan = off")
-        cur.execute("PREPARE plan_probe AS " + re.sub("%s", lambda _m: f"${next(numbered)}", sql))
+        cur.execute("PREPARE plan_probe AS " + prepared)
         args = ", ".join(["%s"] * len(params))
         probe = f"EXPLAIN EXECUTE plan_probe({args})" if params else "EXPLAIN EXECUTE plan_probe"
         cur.execute(connection.ops.compose_sql(probe, params))  # literals: typed by PREPARE
