@@ -118,9 +118,7 @@ def case_write(item: PendingCase) -> None:
         _Queue.waiting.append(item)
     with _Queue.turn:
         if item.state == WAITING:  # no earlier turn took it: this thread writes the batch
-            with _Queue.lock:
-                batch, _Queue.waiting = _Queue.waiting, []
-            _batch_write(batch, item)
+            _batch_write(item)
     if item.state != WRITTEN:  # its batch failed: write it alone, errors and all
         write_alone(item)
 
@@ -131,6 +129,12 @@ class _Queue:
     waiting: list[PendingCase] = []
 
 
+def _queued() -> list[PendingCase]:
+    with _Queue.lock:
+        batch, _Queue.waiting = _Queue.waiting, []
+    return batch
+
+
 def write_alone(item: PendingCase) -> None:
     """One intake in its own transaction (inside the caller's, if there is one): the plain
     path, whose errors are that intake's own."""
@@ -138,16 +142,21 @@ def write_alone(item: PendingCase) -> None:
         cases_write([item])
 
 
-def _batch_write(batch: list[PendingCase], mine: PendingCase) -> None:
-    if batch == [mine]:
-        write_alone(mine)  # errors go straight to this intake
-        mine.state = WRITTEN
-        return
+def _batch_write(mine: PendingCase) -> None:
+    """Write every intake queued by the time this thread has the write turn. The batch is
+    taken *after* the turn is ours: on SQLite waiting for the turn is waiting for the other
+    processes' writes, and every thread of this process that got ready meanwhile joins
+    (taken before the wait, the batches were half the size: docs/BENCHMARKS.md)."""
+    batch = [mine]
     try:
-        with write_turn(), transaction.atomic():
-            cases_write(batch)
-    except BaseException as exc:  # each intake retries alone and meets its own error
-        for item in batch:
+        with write_turn():
+            batch = _queued()
+            with transaction.atomic():
+                cases_write(batch)
+    except BaseException as exc:
+        if batch == [mine]:
+            raise  # errors go straight to this intake
+        for item in batch:  # each intake retries alone and meets its own error
             _unsaved(item.case)
             item.state = ALONE
         if not isinstance(exc, Exception):

@@ -2,6 +2,7 @@
 lone intake would, a failing batch leaves nothing and hands every case back to its own
 thread, and real concurrent intakes (PostgreSQL) share transactions without losing one."""
 
+import contextlib
 import threading
 from unittest import mock
 
@@ -123,6 +124,35 @@ def test_a_failing_batch_keeps_nothing_and_hands_each_case_back(setup):
     assert Case.objects.filter(pk=good.case.pk, idempotency_key="new").exists()
     with pytest.raises(IntegrityError):  # replay's thread: case_report answers the first case
         intake_write.write_alone(replay)
+    assert audit_verify_chain()[1] == []
+
+
+def test_intakes_queued_while_waiting_for_the_turn_join_the_batch(setup):
+    """The batch is taken once the write turn is ours, not before the wait for it: on
+    SQLite that wait is the other processes' writes, and the threads of this process that
+    got ready meanwhile must not each wait for a turn of their own."""
+    actors, category = setup
+    late = _pending(category, actors.worker, key="late", source=Source.GRID_WORKER)
+    real_turn, batches = intake_write.write_turn, []
+    real_write = intake_write.cases_write
+
+    @contextlib.contextmanager
+    def slow_turn():
+        intake_write._Queue.waiting.append(late)  # queued by another thread during the wait
+        with real_turn():
+            yield
+
+    def counting_write(pending):
+        batches.append(len(pending))
+        real_write(pending)
+
+    with (
+        mock.patch.object(intake_write, "write_turn", slow_turn),
+        mock.patch.object(intake_write, "cases_write", counting_write),
+    ):
+        mine = _report_with_queued(actors, category, [])
+    assert batches == [2] and late.state == WRITTEN
+    assert Case.objects.filter(pk__in=[mine.case.pk, late.case.pk]).count() == 2
     assert audit_verify_chain()[1] == []
 
 
