@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.utils import timezone
 from django_tasks import task
 from django_tasks_db import DatabaseBackend
 
@@ -66,30 +67,51 @@ def new_case_tasks_add(case_ids: list[int]) -> None:
     values_insert(DBTaskResult, _task_rows(case_ids, backend.alias))
 
 
+# Column values shared by every intake's task row, per (vendor, backend, task options):
+# building and preparing a DBTaskResult for each batch cost more than its INSERT.
+_TEMPLATES: dict[tuple, list] = {}
+
+
 def _task_rows(case_ids: list[int], backend_name: str) -> list[list]:
-    """The rows' column values: one template row prepared by the model's fields, then only
-    the id and the arguments, which differ per case, prepared for each."""
-    from django_tasks_db.models import DBTaskResult, get_date_max
+    """The rows' column values: one template row prepared by the model's fields (once per
+    process), then what differs per batch (the enqueue time) and per case (the id and the
+    arguments), prepared by their fields."""
+    from django_tasks_db.models import DBTaskResult
 
-    from civicgrid.core.fastsql import insert_position, insert_values
+    from civicgrid.core.fastsql import insert_position
 
-    t = notify_new_case
-    template = DBTaskResult(
-        args_kwargs={},
-        priority=t.priority,
-        task_path=t.module_path,
-        queue_name=t.queue_name,
-        run_after=t.run_after or get_date_max(),
-        backend_name=backend_name,
-    )
-    common = insert_values(template)
     conn = connections[DEFAULT_DB_ALIAS]
-    id_field, args_field = (DBTaskResult._meta.get_field(n) for n in ("id", "args_kwargs"))
-    at_id, at_args = (insert_position(DBTaskResult, f.attname) for f in (id_field, args_field))
+    common = _template(conn, backend_name)
+    fields = [DBTaskResult._meta.get_field(n) for n in ("id", "args_kwargs", "enqueued_at")]
+    at_id, at_args, at_enqueued = (insert_position(DBTaskResult, f.attname) for f in fields)
+    id_field, args_field, enqueued_field = fields
+    enqueued = enqueued_field.get_db_prep_save(timezone.now(), conn)
     rows = []
     for case_id in case_ids:
         row = list(common)
         row[at_id] = id_field.get_db_prep_save(uuid.uuid4(), conn)
         row[at_args] = args_field.get_db_prep_save({"args": [case_id], "kwargs": {}}, conn)
+        row[at_enqueued] = enqueued
         rows.append(row)
     return rows
+
+
+def _template(conn, backend_name: str) -> list:
+    from django_tasks_db.models import DBTaskResult, get_date_max
+
+    from civicgrid.core.fastsql import insert_values
+
+    t = notify_new_case
+    key = (conn.vendor, backend_name, t.priority, t.module_path, t.queue_name, t.run_after)
+    found = _TEMPLATES.get(key)
+    if found is None:
+        template = DBTaskResult(
+            args_kwargs={},
+            priority=t.priority,
+            task_path=t.module_path,
+            queue_name=t.queue_name,
+            run_after=t.run_after or get_date_max(),
+            backend_name=backend_name,
+        )
+        found = _TEMPLATES[key] = insert_values(template)
+    return found

@@ -38,3 +38,15 @@ def test_each_row_has_its_own_id():
     with transaction.atomic():
         new_case_tasks_add([1, 2, 3])
     assert DBTaskResult.objects.values("id").distinct().count() == 3
+
+
+def test_a_later_batch_is_enqueued_at_its_own_time():
+    """The shared part of the rows is prepared once per process; the enqueue time is not."""
+    first = timezone.now().replace(microsecond=0)
+    later = first + timezone.timedelta(minutes=5)
+    for at, case_id in ((first, 1), (later, 2)):
+        with time_machine.travel(at, tick=False), transaction.atomic():
+            new_case_tasks_add([case_id])
+    rows = DBTaskResult.objects.order_by("enqueued_at").values_list("enqueued_at", "args_kwargs")
+    args = [{"args": [n], "kwargs": {}} for n in (1, 2)]
+    assert list(rows) == [(first, args[0]), (later, args[1])]
