@@ -58,10 +58,14 @@ def _canonical(value: Any) -> str:
 
 
 def row_hash(prev_hash: str, fields: dict[str, Any]) -> str:
+    return hashlib.sha256((prev_hash + _canonical(_payload(fields))).encode()).hexdigest()
+
+
+def _payload(fields: dict[str, Any]) -> dict[str, Any]:
     payload = dict(fields)
     created = payload["created_at"]
     payload["created_at"] = created.astimezone(UTC).isoformat(timespec="microseconds")
-    return hashlib.sha256((prev_hash + _canonical(payload)).encode()).hexdigest()
+    return payload
 
 
 def chain_count() -> int:
@@ -173,18 +177,10 @@ def audit_record_many(entries: Iterable[AuditEntry], *, actor: Any = None) -> in
     heads are read with one statement and moved with one, however many chains the rows
     touch (a batch of intakes hashes to about as many chains as it has cases).
     """
-    by_chain: dict[int, list[AuditEntry]] = {}
-    for entry in entries:
-        by_chain.setdefault(chain_for(entry.object_type, entry.object_id), []).append(entry)
+    by_chain = _by_chain(entries)
     if not by_chain:
         return 0
-    who = Who.of(actor)
-    common = {
-        "created_at": datetime.now(UTC),
-        "actor_id": who.actor_id,
-        "actor_label": who.actor_label,
-        "request_id": who.request_id,
-    }
+    common = _common(actor)
     rows: list[tuple] = []
     with transaction.atomic(savepoint=False):
         heads = _locked_heads(sorted(by_chain))
@@ -193,6 +189,73 @@ def audit_record_many(entries: Iterable[AuditEntry], *, actor: Any = None) -> in
         _heads_move(heads)
         _insert_rows(rows)
     return len(rows)
+
+
+def _by_chain(entries: Iterable[AuditEntry]) -> dict[int, list[AuditEntry]]:
+    by_chain: dict[int, list[AuditEntry]] = {}
+    for entry in entries:
+        by_chain.setdefault(chain_for(entry.object_type, entry.object_id), []).append(entry)
+    return by_chain
+
+
+def _common(actor: Any) -> dict[str, Any]:
+    who = Who.of(actor)
+    return {
+        "created_at": datetime.now(UTC),
+        "actor_id": who.actor_id,
+        "actor_label": who.actor_label,
+        "request_id": who.request_id,
+    }
+
+
+def _entry_fields(chain: int, seq: int, entry: AuditEntry, common: dict[str, Any]) -> dict:
+    """The hashed fields of `entry` at position `seq` of `chain` (`changes` made JSON-safe
+    the way the row will store it)."""
+    fields = {
+        **common, "chain": chain, "chain_seq": seq, "action": entry.action,
+        "object_type": entry.object_type, "object_id": entry.object_id,
+        "object_repr": entry.object_repr[:200],
+        "changes": json.loads(_canonical(entry.changes or {})),
+    }  # fmt: skip
+    if entry.who is not None:
+        fields.update(
+            actor_id=entry.who.actor_id,
+            actor_label=entry.who.actor_label,
+            request_id=entry.who.request_id,
+        )
+    return fields
+
+
+# Where a row's position sits in its canonical content: keys are sorted, so `chain_seq`
+# comes right after `chain` and before `changes`, and the values before it are scalars
+# (a JSON string never holds a bare quote), so its first occurrence is the row's own.
+_SEQ_SLOT = ',"chain_seq":0,'
+
+
+def audit_append_argument(entries: Iterable[AuditEntry], *, actor: Any = None) -> str:
+    """PostgreSQL: the JSON argument of `core_audit_append(%s::jsonb)` (migration
+    core/0008), which appends `entries` from inside another statement, so that a write and
+    its audit rows are one round trip (the case intake). The server locks each chain's
+    head, hashes the entry onto it exactly as `audit_record_many` does here, inserts the row
+    and moves the head: it gets each row's canonical content split around `chain_seq`, the
+    one value only the head decides. Entries go in chain order (heads are locked in that
+    order, as everywhere, so appends cannot deadlock) and keep their order in a chain."""
+    by_chain, common = _by_chain(entries), _common(actor)
+    out = []
+    for chain in sorted(by_chain):
+        for entry in by_chain[chain]:
+            fields = _entry_fields(chain, 0, entry, common)
+            payload = _payload(fields)
+            head, slot, tail = _canonical(payload).partition(_SEQ_SLOT)
+            if not slot:
+                raise ValueError("canonical audit content without its chain_seq")
+            fields.update(
+                created_at=payload["created_at"],
+                pre=head + ',"chain_seq":',
+                post="," + tail,
+            )
+            out.append(fields)
+    return json.dumps(out, ensure_ascii=False, separators=(",", ":"))
 
 
 _BULK_COLUMNS = (*HASHED_FIELDS, "prev_hash", "hash")
@@ -210,19 +273,9 @@ def _chain_rows(
     rows = []
     for entry in entries:
         last_seq += 1
-        text = _canonical(entry.changes or {})
-        fields = {
-            **common, "chain": chain, "chain_seq": last_seq, "action": entry.action,
-            "object_type": entry.object_type, "object_id": entry.object_id,
-            "object_repr": entry.object_repr[:200], "changes": json.loads(text),
-        }  # fmt: skip
-        if entry.who is not None:
-            fields.update(
-                actor_id=entry.who.actor_id,
-                actor_label=entry.who.actor_label,
-                request_id=entry.who.request_id,
-            )
+        fields = _entry_fields(chain, last_seq, entry, common)
         digest = row_hash(last_hash, fields)
+        text = _canonical(fields["changes"])
         fields.update(created_at=created_db, changes=text, prev_hash=last_hash, hash=digest)
         rows.append(tuple(fields[c] for c in _BULK_COLUMNS))
         last_hash = digest

@@ -10,11 +10,16 @@ it goes through Django's cursor wrapper, so query counting and logging still see
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import uuid
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.db.models.fields import AutoFieldMixin
+from psycopg.types.json import Jsonb
 
 _INSERTS: dict[tuple, tuple[str, list[models.Field], bool]] = {}
 _GETTERS: dict[tuple, list] = {}
@@ -37,6 +42,51 @@ def _insert_sql(model: type[models.Model], rows: int) -> tuple[str, list[models.
             sql += f" RETURNING {qn(meta.pk.column)}"
         found = _INSERTS[key] = (sql, fields, auto)
     return found
+
+
+def insert_from_json(model: type[models.Model], *, with_pk: bool = False) -> str:
+    """PostgreSQL: an INSERT of the rows in one JSON parameter (`json_rows`), to go inside
+    another statement (a data-modifying `WITH`). Its text is the same however many rows
+    there are: psycopg keeps the parsed text and the server a prepared plan, where a VALUES
+    list of ~60 placeholders per row was longer than psycopg's cache and parsed again, and
+    planned again, on every call. `with_pk` adds an auto primary key column first, for keys
+    taken from its sequence beforehand."""
+    key = (model, with_pk, "json")
+    found = _INSERTS.get(key)
+    if found is None:
+        qn, table = connection.ops.quote_name, connection.ops.quote_name(model._meta.db_table)
+        columns = ", ".join(qn(c) for c in _json_columns(model, with_pk))
+        sql = (
+            f"INSERT INTO {table} ({columns}) SELECT {columns} "  # noqa: S608 (names only)
+            f"FROM jsonb_populate_recordset(NULL::{table}, %s::jsonb)"
+        )
+        found = _INSERTS[key] = (sql, [], False)
+    return found[0]
+
+
+def json_rows(model: type[models.Model], rows: Sequence[list], *, with_pk: bool = False) -> str:
+    """`insert_values` lists of `model` as the JSON parameter of `insert_from_json` (with the
+    primary key first when `with_pk`)."""
+    columns = _json_columns(model, with_pk)
+    objects = [dict(zip(columns, row, strict=True)) for row in rows]
+    return json.dumps(objects, ensure_ascii=False, separators=(",", ":"), default=_json_value)
+
+
+def _json_columns(model: type[models.Model], with_pk: bool) -> list[str]:
+    _, fields, auto = _insert_sql(model, 1)
+    columns = [f.column for f in fields]
+    return [model._meta.pk.column, *columns] if auto and with_pk else columns
+
+
+def _json_value(value: Any) -> Any:
+    """A prepared value JSON cannot hold, in the text form PostgreSQL reads for its column."""
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID | Decimal):
+        return str(value)
+    if isinstance(value, Jsonb):  # a JSONField's value, as Django wraps it for psycopg
+        return value.obj
+    raise TypeError(f"cannot send {type(value).__name__} as JSON")
 
 
 def row_insert(obj: models.Model) -> models.Model:

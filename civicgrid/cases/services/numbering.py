@@ -55,17 +55,34 @@ def _counter_next(day: dt.date, count: int) -> int:
 
 
 def _pg_next(day: dt.date, count: int) -> list[int]:
-    """nextval of the day's sequence `count` times; NULL from to_regclass means it does not
-    exist yet."""
+    """nextval of the day's sequence `count` times."""
+    return [number for number, _ in _pg_next_with(day, count, "")]
+
+
+def next_numbers_and_ids(now: dt.datetime, count: int, id_sequence: str) -> list[tuple[str, int]]:
+    """PostgreSQL: `count` new numbers of the local day of `now`, each with a new value of
+    `id_sequence` (the case table's id), from one statement: for a write that puts both in
+    its rows itself instead of reading the ids back (services/intake_write.py)."""
+    day = timezone.localdate(now)
+    pairs = _pg_next_with(day, count, id_sequence)
+    return [(f"{day:%Y%m%d}{number:05d}", id_) for number, id_ in pairs]
+
+
+def _pg_next_with(day: dt.date, count: int, id_sequence: str) -> list[tuple[int, int | None]]:
+    """(number, id) pairs, both ascending; NULL from to_regclass means the day's sequence
+    does not exist yet (the ids then taken are simply skipped)."""
     name = f"{SEQUENCE_PREFIX}{day:%Y%m%d}"
+    ids = "nextval(%s::regclass)" if id_sequence else "NULL"
+    params = [name, id_sequence, count] if id_sequence else [name, count]
+    sql = f"SELECT nextval(to_regclass(%s)), {ids} FROM generate_series(1, %s)"  # noqa: S608
     with connection.cursor() as cursor:
         for _ in range(3):
-            cursor.execute(
-                "SELECT nextval(to_regclass(%s)) FROM generate_series(1, %s)", [name, count]
-            )
-            values = [row[0] for row in cursor.fetchall()]
-            if values[0] is not None:
-                return sorted(int(v) for v in values)
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+            if rows[0][0] is not None:
+                numbers = sorted(int(row[0]) for row in rows)
+                ids = sorted(row[1] for row in rows) if id_sequence else [None] * count
+                return list(zip(numbers, ids, strict=True))
             _pg_create(cursor, name, day)
     raise DatabaseError(f"could not create case number sequence {name}")
 

@@ -55,8 +55,8 @@ def new_case_tasks_add(case_ids: list[int]) -> None:
     django-tasks only logs, is not sent. Any other backend could run a task at once, so it
     gets the tasks after commit.
     """
-    backend = notify_new_case.get_backend()
-    if not isinstance(backend, DatabaseBackend):
+    rows = new_case_task_rows(case_ids)
+    if rows is None:
         for case_id in case_ids:
             transaction.on_commit(lambda case_id=case_id: notify_new_case.enqueue(case_id))
         return
@@ -64,7 +64,17 @@ def new_case_tasks_add(case_ids: list[int]) -> None:
 
     from civicgrid.core.fastsql import values_insert
 
-    values_insert(DBTaskResult, _task_rows(case_ids, backend.alias))
+    values_insert(DBTaskResult, rows)
+
+
+def new_case_task_rows(case_ids: list[int]) -> list[list] | None:
+    """The database backend's rows for `case_ids` as `insert_values` lists, to be inserted
+    with the cases; None when the task backend is another one (then the tasks are queued
+    after commit, `new_case_tasks_add`)."""
+    backend = notify_new_case.get_backend()
+    if not isinstance(backend, DatabaseBackend):
+        return None
+    return _task_rows(case_ids, backend.alias)
 
 
 # Column values shared by every intake's task row, per (vendor, backend, task options):

@@ -250,7 +250,8 @@ def test_a_writer_stopped_mid_batch_leaves_the_others_to_write_alone(setup):
     other = _pending(category, actors.worker, key="o", source=Source.GRID_WORKER)
 
     def stopped(pending):
-        intake_write.rows_insert([pending[0].case], [pending[0].case_values])  # gets a pk
+        if connection.vendor != "postgresql":  # there a batch is one statement, all or nothing
+            intake_write.rows_insert([pending[0].case], [pending[0].case_values])  # gets a pk
         raise KeyboardInterrupt  # e.g. the worker is shut down while writing
 
     with mock.patch.object(intake_write, "cases_write", stopped), pytest.raises(KeyboardInterrupt):
@@ -258,3 +259,34 @@ def test_a_writer_stopped_mid_batch_leaves_the_others_to_write_alone(setup):
     assert other.state == ALONE and other.case.pk is None and not Case.objects.exists()
     intake_write.write_alone(other)  # what its own thread does when it gets the turn
     assert Case.objects.get().pk == other.case.pk
+
+
+def test_postgresql_writes_a_batch_with_two_statements(setup, settings):
+    """Numbers and ids, then one statement for the cases, their timeline rows, links, task
+    rows and audit rows: no BEGIN, no COMMIT, nothing read back."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite writes a batch as one transaction of several statements")
+    from django.test.utils import CaptureQueriesContext
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    actors, category = setup
+    first = services.case_report(
+        source=Source.RESIDENT, title="井盖没了", description="估衣街井盖缺失",
+        category=category, lat=IN_A[0], lng=IN_A[1], reporter=actors.resident,
+    ).case  # fmt: skip
+    queued = [_pending(category, actors.resident, key="a")]  # a duplicate of `first`
+    with CaptureQueriesContext(connection) as ctx:
+        mine = _report_with_queued(actors, category, queued)
+    writes = [q["sql"] for q in ctx.captured_queries if "nextval" in q["sql"] or "WITH" in q["sql"]]
+    assert len(writes) == 2 and "core_audit_append" in writes[1]
+    assert not any(q["sql"] in ("BEGIN", "COMMIT") for q in ctx.captured_queries)
+    cases = [queued[0].case, mine.case]
+    assert [c.number for c in cases] == sorted(c.number for c in cases)
+    for case in cases:
+        stored = Case.objects.get(pk=case.pk)
+        assert stored.number == case.number and stored.events.filter(action=Action.REPORT)
+        assert AuditLog.objects.filter(object_type="cases.case", object_id=str(case.pk)).exists()
+    assert DuplicateCandidate.objects.filter(case_id=queued[0].case.pk, candidate=first).exists()
+    args = [t.args_kwargs["args"][0] for t in DBTaskResult.objects.all()]
+    assert sorted(args) == sorted([first.pk, *(c.pk for c in cases)])
+    assert audit_verify_chain()[1] == []

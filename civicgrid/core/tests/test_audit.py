@@ -194,3 +194,46 @@ def test_audit_rows_of_an_object_read_one_composite_index(db):
     assert "auditlog_object" in plan_with_index(
         AuditLog.objects.filter(object_type="x"), "auditlog_object"
     )
+
+
+@pytest.fixture
+def pg_only():
+    if connection.vendor != "postgresql":
+        pytest.skip("core_audit_append is a PostgreSQL function (migration core/0008)")
+
+
+TRICKY = [
+    {"n": 1, "chain_seq": 0, "x": 'say "hi", ok'},  # the slot's text inside `changes`
+    {"title": "井盖没了 🕳️", "path": "/1/2/", "quote": '","chain_seq":0,"'},
+    {},
+]
+
+
+def test_server_side_append_hashes_as_python_does(pg_only):
+    """Rows appended by `core_audit_append` verify with the Python walk, whatever their
+    content holds, several to one chain in one call, onto existing and missing heads."""
+    from civicgrid.core.audit import AuditEntry, Who, audit_append_argument
+
+    _rows(3)
+    used = set(AuditLog.objects.values_list("chain", flat=True))
+    fresh = {chain_for("t.srv", str(i)) for i in range(3)} - used
+    assert fresh  # a chain without rows: its head row is missing, the server creates it
+    AuditChainHead.objects.filter(pk__in=fresh).delete()
+    who = Who(7, '操作员 "甲"', "req-1")
+    entries = [
+        AuditEntry("create", "t.srv", str(i % 3), f"#{i} 案件", TRICKY[i % 3], who)
+        for i in range(9)
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT core_audit_append(%s::jsonb)", [audit_append_argument(entries)])
+        assert cursor.fetchone()[0] == 9
+    rows = AuditLog.objects.filter(object_type="t.srv").order_by("seq")
+    assert [(r.object_id, r.changes) for r in rows if r.object_id == "0"] == [("0", TRICKY[0])] * 3
+    authors = {(r.actor_id, r.actor_label, r.request_id) for r in rows}
+    assert authors == {(7, '操作员 "甲"', "req-1")}
+    for object_id in "012":  # one object's rows keep their order in its chain
+        seqs = [r.chain_seq for r in rows if r.object_id == object_id]
+        assert seqs == sorted(seqs) and len(seqs) == 3
+    assert audit_verify_chain()[1] == []
+    _rows(2)  # Python appends go on from where the server left each head
+    assert audit_verify_chain()[1] == []

@@ -131,3 +131,41 @@ def test_values_insert_writes_rows_and_refuses_database_assigned_keys():
     assert {t.pk for t in stored} == {t.pk for t in tasks}
     with pytest.raises(ValueError, match="auto primary key"):
         values_insert(ImportJob, [insert_values(_job())])
+
+
+def test_rows_sent_as_json_are_stored_as_rows_insert_stores_them():
+    """PostgreSQL: `insert_from_json` + `json_rows` store every column exactly as the VALUES
+    path does: datetimes with their microseconds, JSON, UUIDs, booleans, NULLs, quotes and
+    Chinese text, an explicit auto key; and the statement text does not depend on the rows."""
+    import uuid
+
+    from django.db import connection
+    from django_tasks_db.models import DBTaskResult
+
+    from civicgrid.core.fastsql import insert_from_json, insert_values, json_rows, rows_insert
+
+    if connection.vendor != "postgresql":
+        pytest.skip("jsonb_populate_recordset is PostgreSQL's")
+    now = timezone.now().replace(microsecond=123456)
+    summary = {"rows": 3, "errors": [{"row": 2, "message": '校验码 "错误"'}]}
+    jobs = [_job(started_at=now, dry_run_summary=summary), _job(finished_at=None)]
+    copies = [_job(started_at=now, dry_run_summary=summary), _job(finished_at=None)]
+    with time_machine.travel(now, tick=False):  # the same auto_now_add instant for both
+        rows_insert(jobs)
+        first_id = jobs[-1].pk + 100
+        values = [[first_id + i, *insert_values(job)] for i, job in enumerate(copies)]
+    assert insert_from_json(ImportJob, with_pk=True) == insert_from_json(ImportJob, with_pk=True)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            insert_from_json(ImportJob, with_pk=True), [json_rows(ImportJob, values, with_pk=True)]
+        )
+    for made, copy_id in zip(jobs, (first_id, first_id + 1), strict=True):
+        a, b = (ImportJob.objects.filter(pk=pk).values().get() for pk in (made.pk, copy_id))
+        assert a.pop("id") != b.pop("id") and a == b
+    task = DBTaskResult(id=uuid.uuid4(), args_kwargs={"args": [1]}, run_after=now, task_path="t.j")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            insert_from_json(DBTaskResult), [json_rows(DBTaskResult, [insert_values(task)])]
+        )
+    stored = DBTaskResult.objects.get(pk=task.pk)
+    assert stored.args_kwargs == {"args": [1]} and stored.run_after == now
