@@ -37,7 +37,7 @@ from django.conf import settings
 from django.db import connection, models, transaction
 
 from .context import current_actor, current_request_id
-from .fastsql import row_insert, rows_fetch
+from .fastsql import kept_cursor, row_insert, rows_fetch
 from .models import AuditChainHead, AuditLog
 
 GENESIS = "0" * 64
@@ -147,7 +147,7 @@ def audit_record(
 
 
 def _head_move(chain: int, last_seq: int, last_hash: str) -> None:
-    with connection.cursor() as cursor:
+    with kept_cursor() as cursor:
         cursor.execute(
             "UPDATE core_auditchainhead SET last_seq = %s, last_hash = %s WHERE id = %s",
             [last_seq, last_hash, chain],
@@ -294,7 +294,7 @@ def _insert_rows(rows: list[tuple]) -> None:
     json_mark = "CAST(%s AS jsonb)" if connection.vendor == "postgresql" else "%s"
     marks = ", ".join(json_mark if c == "changes" else "%s" for c in _BULK_COLUMNS)
     sql = f"INSERT INTO {quote(AuditLog._meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608
-    with connection.cursor() as cursor:
+    with kept_cursor() as cursor:
         cursor.executemany(sql, rows)
 
 
@@ -338,7 +338,7 @@ def _heads_move(heads: dict[int, tuple[int, str]]) -> None:
     )
     params = [v for chain, (seq, _) in heads.items() for v in (chain, seq)]
     params += [v for chain, (_, digest) in heads.items() for v in (chain, digest)]
-    with connection.cursor() as cursor:
+    with kept_cursor() as cursor:
         cursor.execute(sql, [*params, *heads])
 
 

@@ -26,7 +26,8 @@ from collections.abc import Callable
 from typing import Generic, TypeVar
 
 from django.conf import settings
-from django.db import connection
+
+from .fastsql import kept_cursor
 
 T = TypeVar("T")
 
@@ -59,7 +60,7 @@ def refversion_of(name: str, *, read_since: float | None = None) -> int:
     time passed, or when the last read started before `read_since` (monotonic time)."""
     now = time.monotonic()
     if _Versions.check_at <= now or (read_since is not None and _Versions.read_at < read_since):
-        with connection.cursor() as cursor:
+        with kept_cursor() as cursor:
             cursor.execute(" UNION ALL ".join(_SOURCES))
             _Versions.values = dict(cursor.fetchall())
         recheck = float(getattr(settings, "REFCACHE_RECHECK_SECONDS", 5))
@@ -96,7 +97,7 @@ class RefCache(Generic[T]):
 
 def refcache_bump(name: str) -> None:
     """Mark the data `name` changed: other processes reload at their next read, this one now."""
-    with connection.cursor() as cursor:
+    with kept_cursor() as cursor:
         cursor.execute(
             "INSERT INTO core_refversion (name, version) VALUES (%s, 1) "
             "ON CONFLICT (name) DO UPDATE SET version = core_refversion.version + 1",

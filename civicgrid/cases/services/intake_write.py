@@ -45,6 +45,7 @@ from civicgrid.core.fastsql import (
     insert_position,
     insert_values,
     json_rows,
+    kept_cursor,
     rows_fetch,
     rows_insert,
 )
@@ -128,7 +129,7 @@ def _cases_write_pg(pending: list[PendingCase]) -> None:
             for event, values in zip(item.events, item.event_values, strict=True):
                 event.case_id = values[_at.event_case] = case_id
     sql, params, with_tasks = _pg_statement(pending)
-    with connection.cursor() as cursor:
+    with kept_cursor() as cursor:
         cursor.execute(sql, params)
     for item in pending:
         item.case._state.adding, item.case._state.db = False, connection.alias

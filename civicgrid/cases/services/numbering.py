@@ -22,6 +22,8 @@ import datetime as dt
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
+from civicgrid.core.fastsql import kept_cursor
+
 SEQUENCE_PREFIX = "cases_case_no_"
 
 
@@ -44,7 +46,7 @@ def next_numbers(now: dt.datetime, count: int) -> list[str]:
 
 def _counter_next(day: dt.date, count: int) -> int:
     """One statement: create the day's row or move it on by `count`, and read the new last."""
-    with connection.cursor() as cursor:
+    with kept_cursor() as cursor:
         cursor.execute(
             "INSERT INTO cases_casesequence (day, last) VALUES (%s, %s) "
             "ON CONFLICT (day) DO UPDATE SET last = cases_casesequence.last + %s "
@@ -75,7 +77,7 @@ def _pg_next_with(day: dt.date, count: int, id_sequence: str) -> list[tuple[int,
     ids = "nextval(%s::regclass)" if id_sequence else "NULL"
     params = [name, id_sequence, count] if id_sequence else [name, count]
     sql = f"SELECT nextval(to_regclass(%s)), {ids} FROM generate_series(1, %s)"  # noqa: S608
-    with connection.cursor() as cursor:
+    with kept_cursor() as cursor:
         for _ in range(3):
             cursor.execute(sql, params)
             rows = cursor.fetchall()

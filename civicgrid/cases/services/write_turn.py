@@ -35,6 +35,8 @@ from contextlib import contextmanager
 
 from django.db import connection
 
+from civicgrid.core.fastsql import kept_cursor
+
 _thread_lock = threading.Lock()
 _files: dict[str, int] = {}
 # Intakes of a process between checkpoints (~25-40 WAL pages each, so the WAL stays under
@@ -54,7 +56,7 @@ def write_turn() -> Iterator[None]:
     if not name or name == ":memory:" or name.startswith("file:"):  # in-memory (tests)
         yield
         return
-    with connection.cursor() as cursor:
+    with kept_cursor() as cursor:
         cursor.execute("PRAGMA wal_autocheckpoint = 0")  # this connection: see above
     with _thread_lock:
         fd = _lock_file(name)

@@ -169,3 +169,37 @@ def test_rows_sent_as_json_are_stored_as_rows_insert_stores_them():
         )
     stored = DBTaskResult.objects.get(pk=task.pk)
     assert stored.args_kwargs == {"args": [1]} and stored.run_after == now
+
+
+def test_one_cursor_is_kept_per_connection_and_renewed_with_it():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from civicgrid.core.fastsql import kept_cursor
+
+    with kept_cursor() as first:
+        first.execute("SELECT 1")
+        assert first.fetchall() == [(1,)]
+    with kept_cursor() as again:
+        assert again is first
+        assert rows_fetch("SELECT %s", [2]) == [(2,)]
+    with CaptureQueriesContext(connection) as ctx:  # logged: a fresh, logging cursor
+        with kept_cursor() as logged:
+            assert logged is not first
+        assert rows_fetch("SELECT %s", [3]) == [(3,)]
+    assert len(ctx.captured_queries) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_kept_cursor_does_not_outlive_its_connection():
+    from django.db import connection
+
+    from civicgrid.core.fastsql import kept_cursor
+
+    with kept_cursor() as first:
+        raw = connection.connection
+    connection.close()  # (an in-memory SQLite test database stays open)
+    assert rows_fetch("SELECT %s", [1]) == [(1,)]
+    with kept_cursor() as second:
+        assert second.cursor.connection is connection.connection
+        assert (second is first) == (connection.connection is raw)
