@@ -16,6 +16,7 @@ class DuplicateCandidate(models.Model):
         on_delete=models.CASCADE,
         related_name="duplicate_candidates",
         verbose_name=_("案件"),
+        db_index=False,  # `one_link_per_pair` (case, candidate) serves lookups by case
     )
     candidate = models.ForeignKey(
         "cases.Case", on_delete=models.CASCADE, related_name="+", verbose_name=_("疑似重复案件")

@@ -74,3 +74,25 @@ def test_the_scheduler_reads_cases_due_by_a_deadline_index(tree):
     """Yellow cards are due by step_deadline: `<=` implies IS NOT NULL on both engines."""
     plan = _plan(scheduler._due(Card.YELLOW, timezone.now()), "case_step_deadline_set")
     assert "case_step_deadline_set" in plan or "case_active_deadline_set" in plan
+
+
+def test_duplicate_links_of_a_case_read_the_pair_constraint(tree):
+    """Links have no index of their own on `case` any more (migration cases/0010): the
+    unique (case, candidate) constraint serves lookups by case on both engines."""
+    from django.db import connection
+
+    from civicgrid.cases.models import DuplicateCandidate
+
+    names = _index_names("cases_duplicatecandidate")
+    assert "cases_duplicatecandidate_case_id_940ca08e" not in names
+    qs = DuplicateCandidate.objects.filter(case_id=5)
+    if connection.vendor == "sqlite":  # an inline UNIQUE: SQLite names its index itself
+        with connection.cursor() as cur:
+            cur.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND "
+                "tbl_name = 'cases_duplicatecandidate' AND sql IS NULL"
+            )
+            (pair,) = [row[0] for row in cur.fetchall()]
+    else:
+        pair = "one_link_per_pair"
+    assert pair in _plan(qs, pair)
