@@ -25,6 +25,7 @@ Rows written before chains existed (`chain_seq` NULL) form the start of chain 1 
 verified with their original content (which hashed `seq`, contiguous from 1).
 """
 
+import functools
 import hashlib
 import json
 import zlib
@@ -208,14 +209,16 @@ def _common(actor: Any) -> dict[str, Any]:
     }
 
 
-def _entry_fields(chain: int, seq: int, entry: AuditEntry, common: dict[str, Any]) -> dict:
-    """The hashed fields of `entry` at position `seq` of `chain` (`changes` made JSON-safe
-    the way the row will store it)."""
+def _entry_fields(
+    chain: int, seq: int, entry: AuditEntry, common: dict[str, Any]
+) -> tuple[dict[str, Any], str]:
+    """The hashed fields of `entry` at position `seq` of `chain`, with `changes` made
+    JSON-safe the way the row stores it, and that row's `changes` text."""
+    text = _canonical(entry.changes or {})
     fields = {
         **common, "chain": chain, "chain_seq": seq, "action": entry.action,
         "object_type": entry.object_type, "object_id": entry.object_id,
-        "object_repr": entry.object_repr[:200],
-        "changes": json.loads(_canonical(entry.changes or {})),
+        "object_repr": entry.object_repr[:200], "changes": json.loads(text),
     }  # fmt: skip
     if entry.who is not None:
         fields.update(
@@ -223,7 +226,7 @@ def _entry_fields(chain: int, seq: int, entry: AuditEntry, common: dict[str, Any
             actor_label=entry.who.actor_label,
             request_id=entry.who.request_id,
         )
-    return fields
+    return fields, text
 
 
 # Where a row's position sits in its canonical content: keys are sorted, so `chain_seq`
@@ -244,7 +247,7 @@ def audit_append_argument(entries: Iterable[AuditEntry], *, actor: Any = None) -
     out = []
     for chain in sorted(by_chain):
         for entry in by_chain[chain]:
-            fields = _entry_fields(chain, 0, entry, common)
+            fields, _ = _entry_fields(chain, 0, entry, common)
             payload = _payload(fields)
             head, slot, tail = _canonical(payload).partition(_SEQ_SLOT)
             if not slot:
@@ -273,9 +276,8 @@ def _chain_rows(
     rows = []
     for entry in entries:
         last_seq += 1
-        fields = _entry_fields(chain, last_seq, entry, common)
+        fields, text = _entry_fields(chain, last_seq, entry, common)
         digest = row_hash(last_hash, fields)
-        text = _canonical(fields["changes"])
         fields.update(created_at=created_db, changes=text, prev_hash=last_hash, hash=digest)
         rows.append(tuple(fields[c] for c in _BULK_COLUMNS))
         last_hash = digest
@@ -287,15 +289,18 @@ def _insert_rows(rows: list[tuple]) -> None:
     """One executemany INSERT: Django's bulk_create spent more time building model objects
     and compiling SQL for audit rows than the import spent on everything else per person.
     `changes` goes in as its canonical JSON text (PostgreSQL casts it to jsonb)."""
-    if not rows:
-        return
+    if rows:
+        with kept_cursor() as cursor:
+            cursor.executemany(_insert_sql(connection.vendor), rows)
+
+
+@functools.cache
+def _insert_sql(vendor: str) -> str:
     quote = connection.ops.quote_name
     columns = ", ".join(quote(AuditLog._meta.get_field(c).column) for c in _BULK_COLUMNS)
-    json_mark = "CAST(%s AS jsonb)" if connection.vendor == "postgresql" else "%s"
+    json_mark = "CAST(%s AS jsonb)" if vendor == "postgresql" else "%s"
     marks = ", ".join(json_mark if c == "changes" else "%s" for c in _BULK_COLUMNS)
-    sql = f"INSERT INTO {quote(AuditLog._meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608
-    with kept_cursor() as cursor:
-        cursor.executemany(sql, rows)
+    return f"INSERT INTO {quote(AuditLog._meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608
 
 
 def _locked_head(chain: int) -> tuple[int, str]:
