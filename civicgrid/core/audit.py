@@ -23,6 +23,10 @@ auto-increment (ordering across chains, gaps possible on rollback); it is not ha
 
 Rows written before chains existed (`chain_seq` NULL) form the start of chain 1 and are
 verified with their original content (which hashed `seq`, contiguous from 1).
+
+On PostgreSQL a write can also append from inside its own statement through the function
+`core_audit_append` (migration core/0008; the case intake does), which locks heads in the
+same order and hashes exactly as this module does (`audit_append_argument`).
 """
 
 import functools
