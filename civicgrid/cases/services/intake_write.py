@@ -219,8 +219,12 @@ def write_alone(item: PendingCase) -> None:
 def _batch_transaction():
     """SQLite: BEGIN IMMEDIATE … COMMIT around the batch's statements. PostgreSQL: the batch
     is one write statement, atomic on its own (`_cases_write_pg`), so no BEGIN and COMMIT
-    round trips; inside a caller's transaction it is part of that one either way."""
-    return nullcontext() if connection.vendor == "postgresql" else transaction.atomic()
+    round trips. Inside a caller's transaction it is a savepoint on both: a write the
+    unique indexes refuse (a replayed submission) must leave that transaction usable for
+    looking up the first case."""
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        return nullcontext()
+    return transaction.atomic()
 
 
 def _batch_write(mine: PendingCase) -> None:

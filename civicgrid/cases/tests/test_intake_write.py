@@ -290,3 +290,31 @@ def test_postgresql_writes_a_batch_with_two_statements(setup, settings):
     args = [t.args_kwargs["args"][0] for t in DBTaskResult.objects.all()]
     assert sorted(args) == sorted([first.pk, *(c.pk for c in cases)])
     assert audit_verify_chain()[1] == []
+
+
+def test_a_refused_replay_inside_a_transaction_answers_the_first_case(setup):
+    """Photos are stored with their case in the caller's transaction. A replay that raced
+    past the idempotency check is refused by the unique index; the caller's transaction
+    must still be usable to find and answer the first case (a savepoint on PostgreSQL
+    too, where a batch otherwise runs without a transaction of its own)."""
+    from django.db import transaction
+
+    actors, category = setup
+    first = services.case_report(
+        source=Source.RESIDENT, title="井盖没了", category=category, lat=IN_A[0], lng=IN_A[1],
+        reporter=actors.resident, idempotency_key="once",
+    ).case  # fmt: skip
+    real_existing, calls = intake_module._existing, []
+
+    def raced(*args):  # the first look finds nothing, as if the first case were not in yet
+        calls.append(args)
+        return None if len(calls) == 1 else real_existing(*args)
+
+    with mock.patch.object(intake_module, "_existing", raced), transaction.atomic():
+        again = services.case_report(
+            source=Source.RESIDENT, title="井盖没了", category=category, lat=IN_A[0],
+            lng=IN_A[1], reporter=actors.resident, idempotency_key="once",
+        )  # fmt: skip
+        assert again.case.pk == first.pk and not again.created
+        assert Case.objects.filter(idempotency_key="once").count() == 1  # still usable
+    assert audit_verify_chain()[1] == []
