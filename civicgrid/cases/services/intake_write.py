@@ -119,7 +119,8 @@ def _cases_write_pg(pending: list[PendingCase]) -> None:
     PostgreSQL); then one statement inserts the cases, their timeline rows, duplicate links
     and task rows (data-modifying WITH) and appends the audit rows (`core_audit_append`).
     One statement is atomic by itself, so no BEGIN and COMMIT either: outside a caller's
-    transaction the batch runs in autocommit (`_batch_transaction`)."""
+    transaction the batch runs in autocommit, inside one in a savepoint
+    (`_batch_transaction`)."""
     for _day, group in groupby(pending, key=lambda p: timezone.localdate(p.case.created_at)):
         items = list(group)
         pairs = next_numbers_and_ids(items[0].case.created_at, len(items), _case_id_sequence())
