@@ -102,6 +102,7 @@ def test_create_sources_by_role(tree, actors, category):
         ({"title": ""}, 422, "validation_error"),
         ({"title": "x" * 101}, 422, "validation_error"),
         ({"title": "a\x00b"}, 422, "validation_error"),
+        ({"title": "a\ud800b"}, 422, "validation_error"),  # a lone surrogate: no UTF-8
         ({"title": "x", "lat": 91, "lng": 1}, 422, "validation_error"),
         ({"title": "x", "lat": 1e400, "lng": 1}, 422, "validation_error"),
         ({"title": "x", "lat": 33.49}, 400, "invalid"),
