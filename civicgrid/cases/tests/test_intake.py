@@ -1,6 +1,7 @@
 """Reporting: numbers, idempotency, locating, routing by the responsibility list."""
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from civicgrid.cases import services
 from civicgrid.cases.choices import Source
@@ -19,6 +20,24 @@ def test_same_idempotency_key_gives_one_case(tree, actors, category):
     assert a.pk == b.pk and Case.objects.count() == 1
     c = report(actors, category, key="phone-retry-2")
     assert c.pk != a.pk and c.number > a.number
+
+
+def test_a_replay_whose_input_no_longer_passes_still_gets_its_first_case(tree, actors, category):
+    """Nothing looks for the first case before validating: a phone retrying after its
+    category was disabled (or with a title it has since lost) must still get the case its
+    first submission made, and a new key with the same input is refused."""
+    first = report(actors, category, key="retry-after-change")
+    category.is_active = False
+    category.save()
+    assert report(actors, category, key="retry-after-change").pk == first.pk
+    again = services.case_report(
+        source=Source.RESIDENT, title="", reporter=actors.resident,
+        idempotency_key="retry-after-change",
+    )  # fmt: skip
+    assert again.case.pk == first.pk and not again.created
+    with pytest.raises(ValidationError):
+        report(actors, category, key="a-new-key")
+    assert Case.objects.count() == 1
 
 
 def test_anonymous_channels_are_idempotent_per_source(tree, actors, category):

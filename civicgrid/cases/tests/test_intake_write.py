@@ -115,8 +115,7 @@ def test_a_failing_batch_keeps_nothing_and_hands_each_case_back(setup):
         reporter=actors.resident, idempotency_key="k1",
     )  # fmt: skip
     good = _pending(category, actors.worker, key="new", source=Source.GRID_WORKER)
-    with mock.patch.object(intake_module, "_existing", return_value=None):
-        replay = _pending(category, actors.resident, key="k1")  # raced past the check
+    replay = _pending(category, actors.resident, key="k1")  # nothing looks before writing
     before = (Case.objects.count(), CaseEvent.objects.count(), AuditLog.objects.count())
 
     mine = _report_with_queued(actors, category, [good, replay])
@@ -298,23 +297,17 @@ def test_postgresql_writes_a_batch_with_two_statements(setup, settings):
 
 
 def test_a_refused_replay_inside_a_transaction_answers_the_first_case(setup):
-    """Photos are stored with their case in the caller's transaction. A replay that raced
-    past the idempotency check is refused by the unique index; the caller's transaction
-    must still be usable to find and answer the first case (a savepoint on PostgreSQL
-    too, where a batch otherwise runs without a transaction of its own)."""
+    """Photos are stored with their case in the caller's transaction. A replay is refused
+    by the unique index (nothing looks for the first case before writing); the caller's
+    transaction must still be usable to find and answer the first case (a savepoint on
+    PostgreSQL too, where a batch otherwise runs without a transaction of its own)."""
 
     actors, category = setup
     first = services.case_report(
         source=Source.RESIDENT, title="井盖没了", category=category, lat=IN_A[0], lng=IN_A[1],
         reporter=actors.resident, idempotency_key="once",
     ).case  # fmt: skip
-    real_existing, calls = intake_module._existing, []
-
-    def raced(*args):  # the first look finds nothing, as if the first case were not in yet
-        calls.append(args)
-        return None if len(calls) == 1 else real_existing(*args)
-
-    with mock.patch.object(intake_module, "_existing", raced), transaction.atomic():
+    with transaction.atomic():
         again = services.case_report(
             source=Source.RESIDENT, title="井盖没了", category=category, lat=IN_A[0],
             lng=IN_A[1], reporter=actors.resident, idempotency_key="once",
