@@ -18,10 +18,10 @@ On PostgreSQL a batch is two statements, not a transaction of ten: the numbers a
 from their sequences, then one statement that inserts every row and appends the audit rows
 server-side (`_cases_write_pg`). There every statement costs ~0.2 ms of CPU however small.
 
-If a batch fails (an idempotency race makes a unique index refuse one case, a lost
-connection) nothing of it is kept, and every intake of the batch writes its own case again,
-alone, so an error only ever reaches the intake it belongs to. An intake inside an outer
-transaction (photos stored with the case) always writes alone, on its own connection.
+If a batch fails (a unique index refuses a repeated submission, a lost connection) nothing
+of it is kept, and every intake of the batch writes its own case again, alone, so an error
+only ever reaches the intake it belongs to. An intake inside an outer transaction (photos
+stored with the case) always writes alone, on its own connection.
 """
 
 from __future__ import annotations
