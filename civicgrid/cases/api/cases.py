@@ -14,6 +14,7 @@ from ninja import Path, Query, Status
 
 from civicgrid.accounts.choices import Role
 from civicgrid.accounts.scope import scope_of
+from civicgrid.api import ApiError
 from civicgrid.grids.models import Region
 
 from .. import selectors, services
@@ -63,15 +64,23 @@ def case_create(
     key = _idempotency_key(request, payload.idempotency_key)
     source = _source_for(user, payload.source)
     on_behalf = source in (Source.HOTLINE, Source.OFFICIAL)
+    reporter = None if on_behalf else user
+    try:
+        category = minor_category(payload.category)
+    except ApiError:  # a phone retrying after its category was disabled: it has its case
+        first = services.case_of_submission(reporter=reporter, source=source, key=key)
+        if first is None:
+            raise
+        return _answer(services.Reported(first, False))
     result = services.case_report(
         source=source,
         title=payload.title,
         description=payload.description,
-        category=minor_category(payload.category),
+        category=category,
         lat=payload.lat,
         lng=payload.lng,
         address=payload.address,
-        reporter=None if on_behalf else user,
+        reporter=reporter,
         reporter_name=payload.reporter_name or ("" if on_behalf else user.display_name),
         reporter_phone=payload.reporter_phone,
         anonymous=payload.anonymous,
@@ -80,6 +89,11 @@ def case_create(
         handled_on_spot=payload.handled_on_spot,
         handle_note=payload.handle_note,
     )
+    return _answer(result)
+
+
+def _answer(result: services.Reported):
+    """201 with the new case, or 200 with the first case of a repeated submission."""
     case = result.case
     body = {
         "number": case.number,
@@ -97,8 +111,6 @@ def case_create(
 
 def _idempotency_key(request, field: str) -> str:
     """The `Idempotency-Key` header wins over the body field; both are capped at 64."""
-    from civicgrid.api import ApiError
-
     key = (request.headers.get("Idempotency-Key") or field or "").strip()
     if len(key) > 64 or not key.isprintable():
         raise ApiError(422, "validation_error", "幂等键无效(不超过 64 个可打印字符)")

@@ -169,16 +169,21 @@ def _create(request, fmt: str):
     user = _user(request)
     params = request.POST
     code = inputs.text(params, "service_code", 16, required=True)
+    key = request.headers.get("Idempotency-Key") or inputs.text(params, "idempotency_key", 64)
+    key = (key or "").strip()[:64]
     category = _services().filter(code=code).first()
-    if category is None:
-        raise Open311Error(400, _("服务不存在 / unknown service_code %(code)s") % {"code": code})
+    if category is None:  # a client retrying after the service was withdrawn has its case
+        first = services.case_of_submission(reporter=user, source=Source.OPEN311, key=key)
+        if first is None:
+            unknown = _("服务不存在 / unknown service_code %(code)s") % {"code": code}
+            raise Open311Error(400, unknown)
+        return _created(first, user, fmt)
     lat, lng, address = inputs.position(params)
     description = inputs.text(params, "description", 4000)
     title = inputs.text(params, "attribute[title]", 100) or (description or category.name)[:30]
     parts = (inputs.text(params, "last_name", 25), inputs.text(params, "first_name", 25))
     name = "".join(p for p in parts if p)  # Chinese order: family name first, no space
     media = inputs.media_url(params)
-    key = request.headers.get("Idempotency-Key") or inputs.text(params, "idempotency_key", 64)
     result = services.case_report(
         source=Source.OPEN311,
         title=title,
@@ -191,12 +196,17 @@ def _create(request, fmt: str):
         reporter_name=name or user.display_name,
         reporter_phone=inputs.text(params, "phone", 20),
         anonymous=inputs.flag(params, "attribute[anonymous]"),
-        idempotency_key=(key or "").strip()[:64],
+        idempotency_key=key,
         actor=user,
     )
     case = result.case
     if media and result.created:
         timeline_note(case=case, actor=user, reason="外部图片链接", data={"media_url": media})
+    return _created(case, user, fmt)
+
+
+def _created(case, user, fmt: str):
+    """The answer to a POST: the new request, or the first one of a repeated submission."""
     notice = _("已收到,正在研判")
     if not case.located:
         notice += _(";位置需人工确认 / location to be confirmed by the centre")

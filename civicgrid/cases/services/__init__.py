@@ -8,6 +8,7 @@ from .extensions import case_extend_decide, case_extend_request
 from .intake import (
     Reported,
     attachment_add,
+    case_of_submission,
     case_relocate,
     case_report,
     case_report_with_photos,
@@ -34,8 +35,8 @@ from .transitions import (
 __all__ = [
     "CaseConflict", "CaseNotFound", "IllegalTransition", "Reported", "attachment_add",
     "case_accept", "case_close", "case_dispatch", "case_escalate", "case_extend_decide",
-    "case_extend_request", "case_handle", "case_merge", "case_rate", "case_reject",
-    "case_relocate", "case_reopen", "case_report", "case_report_with_photos", "case_resume",
-    "case_return", "case_sign",
-    "case_suspend", "case_verify", "next_number", "reporter_phone", "route_for",
+    "case_extend_request", "case_handle", "case_merge", "case_of_submission", "case_rate",
+    "case_reject", "case_relocate", "case_reopen", "case_report", "case_report_with_photos",
+    "case_resume", "case_return", "case_sign", "case_suspend", "case_verify", "next_number",
+    "reporter_phone", "route_for",
 ]  # fmt: skip

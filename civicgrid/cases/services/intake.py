@@ -179,10 +179,11 @@ def _phone(value: str) -> str:
 # --- report ----------------------------------------------------------------------------------
 
 
-def _existing(reporter, source: str, key: str) -> Case | None:
-    """The case an earlier submission with this key made, asked for once a submission was
-    refused or failed validation (nearly every intake never asks). The id first, as a bare
-    id costs far less than a full Case row."""
+def case_of_submission(*, reporter, source: str, key: str) -> Case | None:
+    """The case an earlier submission with this idempotency key made (the reporter's, or
+    the source's for reports without a reporter), asked for once a submission was refused
+    or failed validation: nearly every intake never asks. The id first, as a bare id costs
+    far less than a full Case row."""
     if not key:
         return None
     if reporter is not None:
@@ -247,7 +248,7 @@ def case_report(
         case.duplicate_suspected = bool(matches)
         case_write(PendingCase(case, actor, handled_on_spot, matches, Who.of(actor)))
     except (ValidationError, PermissionDenied, IntegrityError):
-        found = _existing(reporter, source, key)  # a replay: refused, or no longer valid
+        found = case_of_submission(reporter=reporter, source=source, key=key)  # a replay?
         if found is None:
             raise
         return Reported(found, False)

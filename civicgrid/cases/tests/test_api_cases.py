@@ -63,6 +63,22 @@ def test_create_is_idempotent_by_header_and_field(tree, actors, category):
     assert Case.objects.count() == 2
 
 
+def test_a_retry_after_its_category_was_disabled_gets_its_case(tree, actors, category):
+    """A phone retrying a report that did go through must get that case, not an error,
+    even if its category has been switched off since; a new report in it is refused."""
+    client = api_client(actors.resident)
+    first = created(client, idempotency_key="retry")
+    category.is_active = False
+    category.save()
+    again = created(client, idempotency_key="retry")
+    assert again.status_code == 200 and again.json()["number"] == first.json()["number"]
+    assert not again.json()["created"]
+    for key in ("another", ""):
+        refused = created(client, idempotency_key=key)
+        assert refused.status_code == 400 and refused.json()["code"] == "unknown_category"
+    assert Case.objects.count() == 1
+
+
 def test_create_outside_is_kept_unlocated_and_token_auth_works(tree, actors, category):
     _, raw = api_token_create(user=actors.resident, name="app")
     from django.test import Client

@@ -121,6 +121,13 @@ def test_post_xml_with_address_only_and_idempotency(tree, actors, category, key)
     token = Client().get(f"{BASE}/tokens/abc.xml", {"api_key": key})
     assert xml_of(token).find("request/service_request_id").text == number
     assert_error(Client().get(f"{BASE}/tokens/zzz.json", {"api_key": key}), 404)
+    category.is_active = False  # the service is withdrawn; a client retries what went through
+    category.save()
+    body = {"api_key": key, "service_code": "C0101", "address_string": "估衣街 12 号"}
+    retry = Client().post(f"{BASE}/requests.json", body, HTTP_IDEMPOTENCY_KEY="abc")
+    assert retry.status_code == 200 and retry.json()[0]["service_request_id"] == number
+    assert_error(Client().post(f"{BASE}/requests.json", body, HTTP_IDEMPOTENCY_KEY="new"), 400)
+    assert Case.objects.count() == 1
 
 
 @pytest.mark.parametrize("fmt", ["json", "xml"])
