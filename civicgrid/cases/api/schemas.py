@@ -12,7 +12,7 @@ import re
 from typing import Literal
 
 from ninja import Schema
-from pydantic import Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from ..choices import RESIDENT_STATUS_TEXT, Light, Source, Status
 from ..models import Case, CaseEvent, Category
@@ -76,7 +76,11 @@ class CategorySearch(Schema):
 SourceIn = Literal["resident", "grid_worker", "hotline", "official"]
 
 
-class CaseIn(Schema):
+class CaseIn(BaseModel):
+    """The intake's body. A plain pydantic model, not a ninja `Schema`: a Schema validates
+    through a wrapper that reads every value with `getattr` (for ORM objects), and on a JSON
+    body that cost 25 µs per intake against 2 µs (docs/BENCHMARKS.md)."""
+
     title: str = Field(min_length=1, max_length=100)
     description: str = Field("", max_length=4000)
     category: str | None = Field(None, max_length=16, description="小类编码")
@@ -97,7 +101,10 @@ class CaseIn(Schema):
     )(clean_text)  # fmt: skip
 
 
-class CaseCreatedOut(Schema):
+class CaseCreatedOut(BaseModel):
+    """The intake's answer, built as a dict (`api/cases.py: _answer`): a plain pydantic
+    model, for the reason given at `CaseIn`."""
+
     number: str
     created: bool
     status: str

@@ -77,24 +77,20 @@ def new_case_task_rows(case_ids: list[int]) -> list[list] | None:
     return _task_rows(case_ids, backend.alias)
 
 
-# Column values shared by every intake's task row, per (vendor, backend, task options):
-# building and preparing a DBTaskResult for each batch cost more than its INSERT.
-_TEMPLATES: dict[tuple, list] = {}
+# Per (vendor, backend, task options): the column values shared by every intake's task row
+# and where the per-row ones go. Building and preparing a DBTaskResult for each batch cost
+# more than its INSERT, and looking the fields and positions up again for each batch cost
+# as much as preparing the row (docs/BENCHMARKS.md).
+_TEMPLATES: dict[tuple, tuple[list, list]] = {}
 
 
 def _task_rows(case_ids: list[int], backend_name: str) -> list[list]:
     """The rows' column values: one template row prepared by the model's fields (once per
     process), then what differs per batch (the enqueue time) and per case (the id and the
     arguments), prepared by their fields."""
-    from django_tasks_db.models import DBTaskResult
-
-    from civicgrid.core.fastsql import insert_position
-
     conn = connections[DEFAULT_DB_ALIAS]
-    common = _template(conn, backend_name)
-    fields = [DBTaskResult._meta.get_field(n) for n in ("id", "args_kwargs", "enqueued_at")]
-    at_id, at_args, at_enqueued = (insert_position(DBTaskResult, f.attname) for f in fields)
-    id_field, args_field, enqueued_field = fields
+    common, slots = _template(conn, backend_name)
+    (at_id, id_field), (at_args, args_field), (at_enqueued, enqueued_field) = slots
     enqueued = enqueued_field.get_db_prep_save(timezone.now(), conn)
     rows = []
     for case_id in case_ids:
@@ -106,22 +102,30 @@ def _task_rows(case_ids: list[int], backend_name: str) -> list[list]:
     return rows
 
 
-def _template(conn, backend_name: str) -> list:
-    from django_tasks_db.models import DBTaskResult, get_date_max
-
-    from civicgrid.core.fastsql import insert_values
-
+def _template(conn, backend_name: str) -> tuple[list, list]:
+    """(template row, [(position, field)] of the id, the arguments and the enqueue time)."""
     t = notify_new_case
     key = (conn.vendor, backend_name, t.priority, t.module_path, t.queue_name, t.run_after)
     found = _TEMPLATES.get(key)
     if found is None:
-        template = DBTaskResult(
-            args_kwargs={},
-            priority=t.priority,
-            task_path=t.module_path,
-            queue_name=t.queue_name,
-            run_after=t.run_after or get_date_max(),
-            backend_name=backend_name,
-        )
-        found = _TEMPLATES[key] = insert_values(template)
+        found = _TEMPLATES[key] = _template_build(backend_name)
     return found
+
+
+def _template_build(backend_name: str) -> tuple[list, list]:
+    from django_tasks_db.models import DBTaskResult, get_date_max
+
+    from civicgrid.core.fastsql import insert_position, insert_values
+
+    t = notify_new_case
+    template = DBTaskResult(
+        args_kwargs={},
+        priority=t.priority,
+        task_path=t.module_path,
+        queue_name=t.queue_name,
+        run_after=t.run_after or get_date_max(),
+        backend_name=backend_name,
+    )
+    fields = [DBTaskResult._meta.get_field(n) for n in ("id", "args_kwargs", "enqueued_at")]
+    slots = [(insert_position(DBTaskResult, f.attname), f) for f in fields]
+    return insert_values(template), slots

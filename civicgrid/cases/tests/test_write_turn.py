@@ -37,30 +37,39 @@ def _lock_is_free(name: str) -> bool:
         os.close(fd)
 
 
+def _autocheckpoint() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA wal_autocheckpoint")
+        return cursor.fetchone()[0]
+
+
 def test_checkpoints_run_every_few_turns_and_after_the_turn(file_db, monkeypatch):
+    """The PRAGMAs go to the raw sqlite3 connection (not through Django's cursor), so they
+    are watched with its trace callback; whether the lock is free is noted as each runs."""
     monkeypatch.setattr(wt, "CHECKPOINT_EVERY", 2)
     monkeypatch.setattr(wt, "_turns", iter(range(1, 100)))
-    seen_free = []
-    real_cursor = connection.cursor
+    connection.ensure_connection()
+    seen = []
 
-    def watching_cursor(*args, **kwargs):
-        if os.path.exists(f"{file_db}.write-lock"):
-            seen_free.append(_lock_is_free(file_db))
-        return real_cursor(*args, **kwargs)
+    def trace(sql: str) -> None:
+        if sql.startswith("PRAGMA"):  # before the first turn there is no lock file yet
+            made = os.path.exists(f"{file_db}.write-lock")
+            seen.append((sql, _lock_is_free(file_db) if made else None))
 
-    with CaptureQueriesContext(connection) as queries:
+    connection.connection.set_trace_callback(trace)
+    try:
         for _ in range(4):
             with wt.write_turn():
                 assert not _lock_is_free(file_db)  # held inside
-    sql = [q["sql"] for q in queries]
-    assert sql.count("PRAGMA wal_autocheckpoint = 0") == 4
-    assert sql.count("PRAGMA wal_autocheckpoint = 1000") == 4  # back on for other writes
-    assert sql.count("PRAGMA wal_checkpoint(PASSIVE)") == 2
-    monkeypatch.setattr(connection, "cursor", watching_cursor)
-    monkeypatch.setattr(wt, "_turns", iter([2]))
-    with wt.write_turn():
-        pass
-    assert seen_free[-1] is True  # the checkpoint's cursor was opened with the lock free
+                assert _autocheckpoint() == 0  # no checkpoint inside this turn's commit
+            assert _autocheckpoint() == 1000  # back on for the connection's other writes
+    finally:
+        connection.connection.set_trace_callback(None)
+    pragmas = [sql for sql, _ in seen if "wal_autocheckpoint =" in sql or "checkpoint(" in sql]
+    assert pragmas.count("PRAGMA wal_autocheckpoint = 0") == 4
+    assert pragmas.count("PRAGMA wal_autocheckpoint = 1000") == 4
+    checkpoints = [free for sql, free in seen if sql == "PRAGMA wal_checkpoint(PASSIVE)"]
+    assert checkpoints == [True, True]  # every second turn, with the lock given back
 
 
 def test_an_error_inside_gives_the_turn_back(file_db):
