@@ -29,6 +29,7 @@ from __future__ import annotations
 import fcntl
 import itertools
 import os
+import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -57,16 +58,31 @@ def write_turn() -> Iterator[None]:
     connection.ensure_connection()
     raw = connection.connection  # the sqlite3 connection: see _pragma
     _pragma(raw, "wal_autocheckpoint = 0")  # this connection: see above
-    with _thread_lock:
-        fd = _lock_file(name)
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-    _pragma(raw, f"wal_autocheckpoint = {AUTOCHECKPOINT_PAGES}")  # for its other writes
+    try:
+        with _thread_lock:
+            fd = _lock_file(name)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+    except BaseException:
+        _checkpoints_back_on(raw, quiet=True)  # the turn's own error is the one to see
+        raise
+    _checkpoints_back_on(raw)
     if next(_turns) % CHECKPOINT_EVERY == 0:
         _pragma(raw, "wal_checkpoint(PASSIVE)")
+
+
+def _checkpoints_back_on(raw, *, quiet: bool = False) -> None:
+    """Automatic checkpoints on again for the connection's other writes, also after a turn
+    that failed (the connection is kept for the next request). After a failure the
+    connection may itself be broken: then its error is not allowed to hide the turn's."""
+    try:
+        _pragma(raw, f"wal_autocheckpoint = {AUTOCHECKPOINT_PAGES}")
+    except sqlite3.Error:
+        if not quiet:
+            raise
 
 
 def _pragma(raw, text: str) -> None:

@@ -117,6 +117,10 @@ def test_create_sources_by_role(tree, actors, category):
     [
         ({"title": ""}, 422, "validation_error"),
         ({"title": "x" * 101}, 422, "validation_error"),
+        ({"title": 5}, 422, "validation_error"),  # CaseIn is plain pydantic: no str coercion
+        ({"title": ["x"]}, 422, "validation_error"),
+        ({"title": "x", "lat": "north", "lng": 1}, 422, "validation_error"),
+        ({"title": "x", "anonymous": {"a": 1}}, 422, "validation_error"),
         ({"title": "a\x00b"}, 422, "validation_error"),
         ({"title": "a\ud800b"}, 422, "validation_error"),  # a lone surrogate: no UTF-8
         ({"title": "x", "lat": 91, "lng": 1}, 422, "validation_error"),

@@ -77,6 +77,16 @@ def test_an_error_inside_gives_the_turn_back(file_db):
         with wt.write_turn():
             raise RuntimeError("boom")
     assert _lock_is_free(file_db)
+    assert _autocheckpoint() == 1000  # the kept connection checkpoints its other writes
+
+
+def test_a_broken_connection_does_not_hide_the_turns_error(file_db):
+    with pytest.raises(RuntimeError, match="boom"):
+        with wt.write_turn():
+            connection.connection.close()  # the database went away mid-turn
+            raise RuntimeError("boom")
+    assert _lock_is_free(file_db)
+    connection.close()  # Django's handle on the closed sqlite3 connection
 
 
 def test_inside_an_outer_transaction_no_turn_is_taken(file_db):
