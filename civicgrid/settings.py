@@ -118,6 +118,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "civicgrid.core.context_processors.site",
+                "civicgrid.accounts.context_processors.nav",
                 "civicgrid.cases.context_processors.inbox",
             ],
         },

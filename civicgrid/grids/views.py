@@ -7,12 +7,13 @@ out-of-scope code answers 404 without saying whether it exists.
 import json
 
 import shapely
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
+
+from civicgrid.accounts.decorators import region_viewer_required
 
 from . import selectors
 from .choices import GridType, Level, PostRole
@@ -28,7 +29,7 @@ GRID_COLOURS = {
 }
 
 
-@login_required
+@region_viewer_required
 @require_GET
 def grid_map(request: HttpRequest) -> HttpResponse:
     legend = [(t.value, t.label, GRID_COLOURS[t]) for t in GridType]
@@ -42,7 +43,7 @@ def grid_map(request: HttpRequest) -> HttpResponse:
     return render(request, "grids/map.html", context)
 
 
-@login_required
+@region_viewer_required
 @require_GET
 def regions_geojson(request: HttpRequest) -> JsonResponse:
     """The regions of one level in the user's scope as a GeoJSON FeatureCollection.
@@ -87,7 +88,7 @@ def _features(rows: list[dict]) -> list[dict]:
     return features
 
 
-@login_required
+@region_viewer_required
 @require_GET
 def region_panel(request: HttpRequest, code: str) -> HttpResponse:
     """Side panel of one grid or unit grid; a plain request gets the map with it preselected."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
@@ -19,6 +18,7 @@ from django.shortcuts import redirect, render
 from django.utils.functional import cached_property
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from civicgrid.accounts.decorators import region_viewer_required
 from civicgrid.accounts.scope import scope_of
 
 from . import selectors, services
@@ -72,7 +72,7 @@ class PeoplePaginator(Paginator):
         return self._get_page(rows, number, self)
 
 
-@login_required
+@region_viewer_required
 @require_GET
 def people_list(request: HttpRequest) -> HttpResponse:
     g = request.GET
@@ -90,7 +90,7 @@ def people_list(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-@login_required
+@region_viewer_required
 @require_GET
 def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
     person = selectors.person_get(user=request.user, pk=pk)
@@ -109,7 +109,7 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "registry/person_detail.html", context)
 
 
-@login_required
+@region_viewer_required
 @require_http_methods(["GET", "POST"])
 def person_create(request: HttpRequest) -> HttpResponse:
     form = PersonForm(request.POST or None, user=request.user)
@@ -133,7 +133,7 @@ def _person_form(request, form, *, person=None, duplicate=None, status=200) -> H
     return render(request, "registry/person_form.html", context, status=status)
 
 
-@login_required
+@region_viewer_required
 @require_http_methods(["GET", "POST"])
 def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
     person = selectors.person_get(user=request.user, pk=pk)
@@ -160,7 +160,7 @@ def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return _person_form(request, form, person=person, status=400 if form.errors else 200)
 
 
-@login_required
+@region_viewer_required
 @require_POST
 def person_reveal(request: HttpRequest, pk: int) -> HttpResponse:
     """HTMX: the clear value in place of the masked one, or the reason to give first."""
@@ -185,7 +185,7 @@ def person_reveal(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "registry/partials/reveal.html", context)
 
 
-@login_required
+@region_viewer_required
 @require_GET
 def tag_fields(request: HttpRequest) -> HttpResponse:
     """HTMX: the chosen group's own fields under the tag form."""
@@ -194,7 +194,7 @@ def tag_fields(request: HttpRequest) -> HttpResponse:
     return render(request, "registry/partials/tag_fields.html", {"fields": fields, "spec": spec})
 
 
-@login_required
+@region_viewer_required
 @require_POST
 def person_tag(request: HttpRequest, pk: int) -> HttpResponse:
     person = selectors.person_get(user=request.user, pk=pk)
@@ -214,7 +214,7 @@ def person_tag(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("registry:person_detail", pk=person.pk)
 
 
-@login_required
+@region_viewer_required
 @require_POST
 def person_untag(request: HttpRequest, pk: int, tag_id: int) -> HttpResponse:
     person = selectors.person_get(user=request.user, pk=pk)
@@ -226,7 +226,7 @@ def person_untag(request: HttpRequest, pk: int, tag_id: int) -> HttpResponse:
     return redirect("registry:person_detail", pk=person.pk)
 
 
-@login_required
+@region_viewer_required
 @require_http_methods(["GET", "POST"])
 def household_create(request: HttpRequest) -> HttpResponse:
     """J7: a flat and the family that moved in, several members in one submit."""
@@ -261,7 +261,7 @@ def _register_household(request, form, members):
     )
 
 
-@login_required
+@region_viewer_required
 @require_GET
 def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
     household = selectors.household_get(user=request.user, pk=pk)
@@ -274,7 +274,7 @@ def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "registry/household_detail.html", context)
 
 
-@login_required
+@region_viewer_required
 @require_http_methods(["GET", "POST"])
 def visit_create(request: HttpRequest) -> HttpResponse:
     """J9: record a visit to a person or household on the phone, with the browser's GPS."""
@@ -310,7 +310,7 @@ def _visit_target(request):
     raise Http404
 
 
-@login_required
+@region_viewer_required
 @require_GET
 def overdue(request: HttpRequest) -> HttpResponse:
     duties = selectors.overdue_duties(user=request.user)
@@ -318,7 +318,7 @@ def overdue(request: HttpRequest) -> HttpResponse:
     return render(request, "registry/overdue.html", {"page": page, "total": len(duties)})
 
 
-@login_required
+@region_viewer_required
 @require_GET
 def coverage(request: HttpRequest) -> HttpResponse:
     rows = selectors.coverage_by_grid(user=request.user)

@@ -15,13 +15,13 @@ import io
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from civicgrid.accounts.decorators import region_viewer_required
 from civicgrid.accounts.scope import scope_of
 from civicgrid.core.audit import audit_record
 from civicgrid.core.imports import ImportFileError, all_kinds, export_xlsx, get_kind
@@ -63,7 +63,7 @@ def _job(request: HttpRequest, pk: int) -> ImportJob:
     return get_object_or_404(ImportJob, pk=pk, created_by_id=request.user.pk)
 
 
-@login_required
+@region_viewer_required
 @require_http_methods(["GET", "POST"])
 def import_home(request: HttpRequest) -> HttpResponse:
     kinds = _kinds()
@@ -92,7 +92,7 @@ def _upload(request: HttpRequest, kind: str, kinds: dict[str, str]) -> tuple[Any
     return job, ""
 
 
-@login_required
+@region_viewer_required
 @require_GET
 def import_template(request: HttpRequest, kind: str) -> HttpResponse:
     try:
@@ -106,7 +106,7 @@ def import_template(request: HttpRequest, kind: str) -> HttpResponse:
     return FileResponse(buffer, as_attachment=True, filename=name, content_type=XLSX_TYPE)
 
 
-@login_required
+@region_viewer_required
 @require_GET
 def import_job(request: HttpRequest, pk: int) -> HttpResponse:
     job = _job(request, pk)
@@ -139,7 +139,7 @@ def _resumable(job: ImportJob) -> bool:
     return job.updated_at < timezone.now() - stale
 
 
-@login_required
+@region_viewer_required
 @require_GET
 def import_progress(request: HttpRequest, pk: int) -> HttpResponse:
     """HTMX: the progress bar; it keeps polling only while the job runs."""
@@ -148,7 +148,7 @@ def import_progress(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "registry/partials/import_progress.html", context)
 
 
-@login_required
+@region_viewer_required
 @require_POST
 def import_start(request: HttpRequest, pk: int) -> HttpResponse:
     job = _job(request, pk)
@@ -162,7 +162,7 @@ def import_start(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("registry:import_job", pk=job.pk)
 
 
-@login_required
+@region_viewer_required
 @require_POST
 def import_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     """Stop a job that has not finished: batches already committed stay imported (they
@@ -177,7 +177,7 @@ def import_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("registry:import_job", pk=job.pk)
 
 
-@login_required
+@region_viewer_required
 @require_GET
 def import_errors(request: HttpRequest, pk: int) -> HttpResponse:
     job = _job(request, pk)
@@ -191,7 +191,7 @@ def import_errors(request: HttpRequest, pk: int) -> HttpResponse:
 # --- export -------------------------------------------------------------------------------
 
 
-@login_required
+@region_viewer_required
 @require_GET
 def people_export(request: HttpRequest) -> HttpResponse:
     """The filtered people list as .xlsx: masked, or full numbers with a reason (audited)."""
@@ -235,7 +235,7 @@ def _export_row(person: Any, full: bool) -> dict[str, Any]:
 # --- visit → case ---------------------------------------------------------------------------
 
 
-@login_required
+@region_viewer_required
 @require_POST
 def visit_to_case(request: HttpRequest, pk: int) -> HttpResponse:
     """J9: a problem found on a visit becomes a case in one step (once per visit)."""

@@ -108,11 +108,15 @@ def test_grid_worker_sees_only_their_grid_and_its_units(client, tree, worker_a) 
     assert client.get(GEOJSON, {"level": "unit", "parent": "99999999999999"}).status_code == 404
 
 
-def test_resident_sees_no_regions(client, tree) -> None:
+def test_resident_is_refused_the_map(client, tree) -> None:
+    """The map is a staff tool: a resident gets 403 with the reason, not an empty map."""
     resident = user_with_role(Role.RESIDENT, tree.units_a[0])
     client.force_login(resident)
-    assert codes(client.get(GEOJSON, {"level": "unit"})) == set()
-    assert client.get(panel_url(tree.units_a[0].code), **HTMX).status_code == 404
+    assert client.get(GEOJSON, {"level": "unit"}).status_code == 403
+    assert client.get(panel_url(tree.units_a[0].code), **HTMX).status_code == 403
+    page = client.get(reverse("grids:map"))
+    assert page.status_code == 403
+    assert "没有辖区数据的查看权限" in page.content.decode()
 
 
 def test_unknown_level_is_a_400(client, operator) -> None:
