@@ -1,19 +1,23 @@
 """Hexia's case loop for the demo (`manage.py seed_cases_demo`), on top of `seed_demo`.
 
 Adds the responsibility list, the 137 cameras, demo handlers for every department, a few
-residents, and about four months of cases (Aug–Nov 2026) from every source in every state.
+residents, and about four months of cases up to the day it runs, from every source in every
+state.
 
 Why through the real services: every case, timeline row, notification, extension and audit
 row is what the product would have written, so the screens and indicators show true data.
 Backdating: the services read `django.utils.timezone.now()`; `DemoClock` patches that one
 function while the generator runs and moves it forward step by step (report, accept,
 dispatch, …), and `case_report` also gets the time as its `now` argument. Nothing is updated
-after the fact. Finished cases spread over Aug 1 – Nov 15; open ones sit in the days before
-ANCHOR (Nov 24), and the scheduler's escalation step runs once at the real time at the end,
-so overdue open cases carry yellow and red cards.
+after the fact. The dates follow the day the demo is loaded (`Window`): finished cases spread
+over the four months up to nine days ago, open ones over the last five days, and the clock
+never passes the real time, so a demo loaded any day shows a live centre (fresh reports,
+some cases about to fall due, some overdue) rather than one frozen at the date it was
+written. The scheduler's escalation step runs once at the real time at the end, so overdue
+open cases carry yellow and red cards.
 
-Deterministic (one seeded generator, fixed dates) and idempotent: each part is skipped when
-its data is already there.
+Deterministic for a given day (one seeded generator; the dates shift with the day) and
+idempotent: each part is skipped when its data is already there.
 """
 
 from __future__ import annotations
@@ -50,8 +54,8 @@ from .seed import categories_seed
 
 DEFAULT_SEED = 2026
 TZ = dt.timezone(dt.timedelta(hours=8))
-HISTORY = (dt.datetime(2026, 8, 1, 8, 0, tzinfo=TZ), dt.datetime(2026, 11, 15, 18, 0, tzinfo=TZ))
-ANCHOR = dt.datetime(2026, 11, 24, 9, 0, tzinfo=TZ)
+HISTORY_DAYS = (115, 9)  # finished cases: reported between 115 and 9 days before the load
+OPEN_HOURS = (2, 120)  # open cases: reported between 2 and 120 hours before the load
 CAMERAS = 137
 STREETS = ("估衣街", "湖嘴街", "西长街", "花巷", "竹巷街", "罗家桥", "萧湖路", "文楼路",
            "相家湾路", "板闸路", "河下大街", "古淮河路", "茶巷", "粉章巷")  # fmt: skip
@@ -71,7 +75,7 @@ RULES = (  # (category code, region code, department code, note)
     ("E07", "320803001", "gongan", "治安隐患"),
     ("E0402", "320803001", "zhujian", "供水管网"),
 )
-# Final state of a case → weight. Open plans are placed just before ANCHOR.
+# Final state of a case → weight. Open plans are placed in the last few days.
 FINISHED = {"rated": 40, "closed": 12, "rework": 6, "extended": 4, "ext_refused": 2,
             "rejected": 5, "merged": 4, "suspended": 3, "reopened": 2, "verified": 2,
             "on_spot": 4, "escalated": 2}  # fmt: skip
@@ -80,15 +84,36 @@ OPEN = {"reported": 6, "accepted": 3, "dispatched": 6, "signed": 6, "ext_pending
 log = logging.getLogger(__name__)
 
 
-class DemoClock:
-    """Patches `django.utils.timezone.now` so services stamp the demo's time."""
+@dataclass(frozen=True)
+class Window:
+    """The demo's dates, relative to the moment it is loaded (`Window.ending(now)`)."""
 
-    def __init__(self) -> None:
-        self.now = HISTORY[0]
+    history: tuple[dt.datetime, dt.datetime]  # finished cases are reported in here
+    anchor: dt.datetime  # open cases are reported in the OPEN_HOURS before this
+    ceiling: dt.datetime  # the clock never passes this (the real time): no future rows
+
+    @classmethod
+    def ending(cls, now: dt.datetime) -> Window:
+        local = now.astimezone(TZ)
+        day = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        first = (day - dt.timedelta(days=HISTORY_DAYS[0])).replace(hour=8)
+        last = (day - dt.timedelta(days=HISTORY_DAYS[1])).replace(hour=18)
+        ceiling = local - dt.timedelta(minutes=1)
+        return cls((first, last), local.replace(minute=0, second=0, microsecond=0), ceiling)
+
+
+class DemoClock:
+    """Patches `django.utils.timezone.now` so services stamp the demo's time. A case walked
+    through many steps from a recent report stops at the window's ceiling (its remaining
+    steps share that minute) instead of running into the future."""
+
+    def __init__(self, window: Window) -> None:
+        self.window = window
+        self.now = window.history[0]
 
     def at(self, when: dt.datetime) -> dt.datetime:
-        self.now = when
-        return when
+        self.now = min(when, self.window.ceiling)
+        return self.now
 
     def later(self, **delta) -> dt.datetime:
         return self.at(self.now + dt.timedelta(**delta))
@@ -430,16 +455,19 @@ class Walker:
     extra = 0
 
 
-def _schedule(rng: random.Random, finished: int, open_: int) -> list[tuple[dt.datetime, str]]:
+def _schedule(
+    rng: random.Random, finished: int, open_: int, window: Window
+) -> list[tuple[dt.datetime, str]]:
     """Every plan at least once (so every state exists at any size), the rest by weight."""
-    span = (HISTORY[1] - HISTORY[0]).total_seconds()
+    start, end = window.history
+    span = (end - start).total_seconds()
     chosen = list(FINISHED) + [_pick(rng, FINISHED) for _ in range(finished - len(FINISHED))]
     plans = []
     for plan in chosen:
-        when = HISTORY[0] + dt.timedelta(seconds=rng.uniform(0, span))
+        when = start + dt.timedelta(seconds=rng.uniform(0, span))
         plans.append((when.replace(hour=rng.randint(7, 21)), plan))
     for plan in list(OPEN) + [_pick(rng, OPEN) for _ in range(open_ - len(OPEN))]:
-        plans.append((ANCHOR - dt.timedelta(hours=rng.uniform(2, 120)), plan))
+        plans.append((window.anchor - dt.timedelta(hours=rng.uniform(*OPEN_HOURS)), plan))
     return sorted(plans)
 
 
@@ -456,12 +484,12 @@ def _quiet_sms():
 
 
 def cases_seed(people: People, rng: random.Random, result: Result, *, finished: int,
-               open_: int) -> None:  # fmt: skip
-    clock = DemoClock()
+               open_: int, window: Window) -> None:  # fmt: skip
+    clock = DemoClock(window)
     with _quiet_sms():
         with clock.running(), transaction.atomic():
             walker = Walker(people, clock, rng)
-            for i, (when, plan) in enumerate(_schedule(rng, finished, open_)):
+            for i, (when, plan) in enumerate(_schedule(rng, finished, open_, window)):
                 case = walker.report(i, when, plan)
                 walker.walk(case, plan)
                 result.add(f"plan:{plan}")
@@ -472,8 +500,15 @@ def demo_cases_exist() -> bool:
     return Case.objects.filter(idempotency_key__contains="demo-").exists()
 
 
-def seed_cases_demo(*, seed: int = DEFAULT_SEED, finished: int = 360, open_: int = 90) -> Result:
-    """Everything of the case loop's demo; parts already present are skipped."""
+def seed_cases_demo(
+    *,
+    seed: int = DEFAULT_SEED,
+    finished: int = 360,
+    open_: int = 90,
+    now: dt.datetime | None = None,
+) -> Result:
+    """Everything of the case loop's demo, dated up to `now` (default: the real time);
+    parts already present are skipped."""
     street = Region.objects.filter(code="320803001").first()
     if street is None:
         raise LookupError("请先运行 manage.py seed_demo 生成河下街道")
@@ -487,7 +522,8 @@ def seed_cases_demo(*, seed: int = DEFAULT_SEED, finished: int = 360, open_: int
         cameras_seed(units, rng, result)
         people = people_load(street)
         if not demo_cases_exist():
-            cases_seed(people, rng, result, finished=finished, open_=open_)
+            window = Window.ending(now or timezone.now())
+            cases_seed(people, rng, result, finished=finished, open_=open_, window=window)
     with _quiet_sms():
-        result.add("cards", raise_escalations(timezone.now()))
+        result.add("cards", raise_escalations(now or timezone.now()))
     return result

@@ -15,7 +15,7 @@ CAMERA_KEY_HINT = (
 
 
 class Command(BaseCommand):
-    help = "生成河下街道案件演示数据(分类、权责清单、137 个监控点位、8–11 月各状态案件;可重复运行)"
+    help = "生成河下街道案件演示数据(分类、权责清单、137 个监控点位、近四个月各状态案件;可重复运行)"
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="随机种子")
