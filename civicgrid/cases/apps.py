@@ -24,3 +24,9 @@ class CasesConfig(AppConfig):
             )
         post_save.connect(refdata.on_region_change, sender=Region, dispatch_uid="ref-region")
         post_delete.connect(refdata.on_region_change, sender=Region, dispatch_uid="ref-region-del")
+
+        from civicgrid.grids.panel import panel_section_add  # the map panel's open cases (J6)
+
+        from .panel import open_cases_section
+
+        panel_section_add(open_cases_section, order=20)

@@ -18,6 +18,7 @@ from civicgrid.accounts.decorators import region_viewer_required
 from . import selectors
 from .choices import GridType, Level, PostRole
 from .models import Region
+from .panel import panel_sections
 
 MAP_LEVELS = (Level.COMMUNITY, Level.GRID, Level.UNIT)
 POST_ORDER = {role: n for n, role in enumerate(PostRole.values)}
@@ -119,6 +120,7 @@ def _panel_context(request: HttpRequest, region: Region) -> dict:
         "posts": posts,
         "area": _area_text(region.area_m2),
         "colour": GRID_COLOURS.get(region.grid_type or (grid.grid_type if grid else ""), ""),
+        "sections": panel_sections(user=user, region=region),
     }
 
 

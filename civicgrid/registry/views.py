@@ -72,14 +72,23 @@ class PeoplePaginator(Paginator):
         return self._get_page(rows, number, self)
 
 
+def people_filters(g) -> dict[str, str]:
+    """The people list's filters from a query string (the list and its export read the
+    same ones). `unit` is a region code from the map's panel (digits only; anything else is
+    dropped): people of that unit grid, grid or community."""
+    unit = g.get("unit", "")[:20]
+    return {
+        "q": g.get("q", "")[:100], "residency": g.get("residency", "")[:20],
+        "tag": g.get("tag", "")[:20], "address": g.get("address", "")[:100],
+        "unit": unit if unit.isdigit() and unit.isascii() else "",
+    }  # fmt: skip
+
+
 @region_viewer_required
 @require_GET
 def people_list(request: HttpRequest) -> HttpResponse:
     g = request.GET
-    filters = {
-        "q": g.get("q", "")[:100], "residency": g.get("residency", "")[:20],
-        "tag": g.get("tag", "")[:20], "address": g.get("address", "")[:100],
-    }  # fmt: skip
+    filters = people_filters(g)
     qs = selectors.person_list(user=request.user, **filters)  # in page order
     page = PeoplePaginator(qs, PAGE_SIZE, user=request.user).get_page(g.get("page"))
     scope = scope_of(request.user)

@@ -40,6 +40,7 @@ from civicgrid.core.models import ImportJob, ImportStatus
 from . import selectors
 from .models import Visit
 from .permissions import can_reveal
+from .views import people_filters
 
 EXPORT_COLUMNS = [
     ("name", "姓名"), ("sex", "性别"), ("birth_date", "出生日期"), ("id_number", "身份证号"),
@@ -196,8 +197,7 @@ def import_errors(request: HttpRequest, pk: int) -> HttpResponse:
 def people_export(request: HttpRequest) -> HttpResponse:
     """The filtered people list as .xlsx: masked, or full numbers with a reason (audited)."""
     g = request.GET
-    filters = {"q": g.get("q", "")[:100], "residency": g.get("residency", "")[:20],
-               "tag": g.get("tag", "")[:20], "address": g.get("address", "")[:100]}  # fmt: skip
+    filters = people_filters(g)
     full = g.get("full") == "1"
     reason = g.get("reason", "").strip()[:200]
     if full and not reason:

@@ -77,3 +77,55 @@ def test_grid_worker_sees_only_their_grid(hexia, live_server, page, login) -> No
     open_map(page, live_server, login, "gridworker")
     assert page.locator("path.gm-grid").count() == 1
     assert page.locator(f'path.gm-grid[data-code="{GRID_1}"]').count() == 1
+
+
+def test_panel_shows_population_and_open_cases(
+    hexia, live_server, page, login, screenshot, page_log
+) -> None:
+    """J6's "(once the registry exists) its population and open cases": the panel counts
+    the grid's people and open cases, lists the newest cases, and both lead on."""
+    import shapely
+    from django.utils import timezone
+
+    from civicgrid.accounts.models import User
+    from civicgrid.cases import services as case_services
+    from civicgrid.cases.choices import Source
+    from civicgrid.cases.models import Category
+    from civicgrid.cases.seed import categories_seed
+    from civicgrid.grids.models import Region
+    from civicgrid.registry import services as registry_services
+    from civicgrid.registry.choices import Residency
+
+    operator = User.objects.get(username="operator")
+    unit = Region.objects.get(code=f"{GRID_1[:12]}01")
+    registry_services.person_create(user=operator, name="王秀英", unit=unit)
+    registry_services.person_create(
+        user=operator, name="李建国", unit=unit, residency=Residency.FLOATING
+    )
+    categories_seed()
+    point = shapely.from_wkb(unit.boundary_wkb).representative_point()
+    case = case_services.case_report(
+        source=Source.HOTLINE, title="估衣街井盖没了", category=Category.objects.get(code="C0101"),
+        lat=point.y, lng=point.x, actor=operator, reporter_name="王秀英", now=timezone.now(),
+    ).case  # fmt: skip
+
+    open_map(page, live_server, login)
+    click_grid(page, GRID_1)
+    population = page.locator('[data-panel-section="population"]')
+    assert "2 人" in population.inner_text() and "流动人口 1" in population.inner_text()
+    cases = page.locator('[data-panel-section="cases"]')
+    assert "在办 1 件" in cases.inner_text() and case.number in cases.inner_text()
+    screenshot(page, "j6-grid-panel-population-cases")
+
+    population.get_by_text("查看人员名单").click()
+    page.wait_for_url(re.compile(rf"/registry/\?unit={GRID_1}"))
+    assert (
+        page.get_by_text("王秀英").first.is_visible()
+        and page.get_by_text("李建国").first.is_visible()
+    )
+    page.go_back()
+    click_grid(page, GRID_1)
+    page.locator('[data-panel-section="cases"] a').first.click()
+    page.wait_for_url(re.compile(rf"/cases/{case.pk}/"))
+    assert case.number in page.inner_text("body")
+    assert page_log.errors == []
