@@ -134,6 +134,26 @@ def centre_queue_counts(
     return capped_counts(qs=qs, buckets=centre_buckets(_now(now)), cap=cap)
 
 
+# --- a region at a glance (the map panel, J6) ---------------------------------------------------
+
+
+def region_case_counts(
+    *, user, path: str, now: dt.datetime | None = None, cap: int = PAGE_COUNT_CAP
+) -> dict[str, CappedCount]:
+    """Cases located under region `path` that the user may see: in hand (open, not
+    suspended) and of those overdue, counted up to `cap`, in one query."""
+    active = Q(status__in=_ACTIVE)
+    buckets = {"open": active, "overdue": active & Q(step_deadline__lt=_now(now))}
+    qs = Case.objects.for_scope(scope_of(user)).filter(path__startswith=path)
+    return capped_counts(qs=qs, buckets=buckets, cap=cap)
+
+
+def region_recent_cases(*, user, path: str, limit: int) -> list[Case]:
+    """The newest cases in hand under region `path` that the user may see."""
+    qs = Case.objects.for_scope(scope_of(user)).filter(path__startswith=path, status__in=_ACTIVE)
+    return list(qs.order_by("-created_at", "-id").only("pk", "number", "title", "status")[:limit])
+
+
 # --- department workbench --------------------------------------------------------------------
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.db.models import Count
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -10,27 +9,14 @@ from civicgrid.grids.models import Region
 from civicgrid.grids.panel import PanelLink, PanelSection
 
 from . import selectors
-from .choices import PersonStatus, Residency
-from .models import Person
+from .choices import Residency
 
 
 def population_section(*, user, region: Region) -> PanelSection | None:
-    """People on the register (在册) in the region, by residency, in one grouped query.
-
-    The region's path as a range, not LIKE 'path%': SQLite's LIKE cannot use the binary
-    `unit_path` index, and the paths are ASCII digits and "/", so the range is exact."""
-    path = region.path
-    if not path:
+    """The region's people on the register, by residency, with a link to the list."""
+    if not region.path:
         return None
-    upper = path[:-1] + chr(ord(path[-1]) + 1)
-    rows = (
-        selectors._scoped(Person, user)
-        .filter(unit_path__gte=path, unit_path__lt=upper, status=PersonStatus.ACTIVE)
-        .order_by()
-        .values_list("residency")
-        .annotate(n=Count("id"))
-    )
-    by_residency = dict(rows)
+    by_residency = selectors.population_by_residency(user=user, path=region.path)
     total = sum(by_residency.values())
     parts = [_("%(n)s 人") % {"n": total}]
     parts += [

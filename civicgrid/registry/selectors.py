@@ -24,6 +24,7 @@ from civicgrid.accounts.scope import scope_of
 from civicgrid.core.idnumbers import IdNumberError, normalise_phone, normalise_resident_id
 from civicgrid.grids.models import Region
 
+from .choices import PersonStatus
 from .models import (
     Building,
     Component,
@@ -169,6 +170,22 @@ def person_rows(qs: QuerySet[Person], *, user, offset: int, limit: int) -> list[
 def person_get(*, user, pk: int) -> Person:
     qs = _scoped(Person, user).select_related("room__building", "household", "unit")
     return get_object_or_404(qs, pk=pk)
+
+
+def population_by_residency(*, user, path: str) -> dict[str, int]:
+    """People on the register (在册) under region `path` that the user may see, by residency,
+    in one grouped query (the map panel, J6). The path as a range, not LIKE 'path%': SQLite's
+    LIKE cannot use the binary `unit_path` index; paths are ASCII digits and "/", so the
+    range is exact."""
+    upper = path[:-1] + chr(ord(path[-1]) + 1)
+    rows = (
+        _scoped(Person, user)
+        .filter(unit_path__gte=path, unit_path__lt=upper, status=PersonStatus.ACTIVE)
+        .order_by()
+        .values_list("residency")
+        .annotate(n=Count("id"))
+    )
+    return dict(rows)
 
 
 def household_list(*, user, q: str = "") -> QuerySet[Household]:
