@@ -146,7 +146,7 @@ def person_list(
             Exists(PersonTag.objects.active().filter(person=OuterRef("pk"), kind=_q(tag)))
         )
     if unit:
-        qs = qs.filter(unit_path__contains=f"/{_q(unit)[:20]}/")
+        qs = qs.filter(_under_region(_q(unit)[:20]))
     if address:
         a = _q(address)
         qs = qs.filter(Q(address__contains=a) | Q(room__building__address__contains=a))
@@ -172,15 +172,27 @@ def person_get(*, user, pk: int) -> Person:
     return get_object_or_404(qs, pk=pk)
 
 
+def _path_range(path: str) -> Q:
+    """Rows under region `path`, as a range of `unit_path` rather than LIKE 'path%' or a
+    segment match: SQLite's LIKE cannot use the binary `unit_path` index and a segment match
+    ('%/code/%') can use none, while a range walks the index from the region's first row.
+    Paths are ASCII digits and "/", so the range is exact."""
+    return Q(unit_path__gte=path, unit_path__lt=path[:-1] + chr(ord(path[-1]) + 1))
+
+
+def _under_region(code: str) -> Q:
+    """Rows under the region with this code (a unit grid, grid, community …); no such region
+    matches nothing. Scope is applied by the caller's queryset as always."""
+    path = Region.objects.filter(code=code).values_list("path", flat=True).first()
+    return _path_range(path) if path else Q(pk__in=[])
+
+
 def population_by_residency(*, user, path: str) -> dict[str, int]:
     """People on the register (在册) under region `path` that the user may see, by residency,
-    in one grouped query (the map panel, J6). The path as a range, not LIKE 'path%': SQLite's
-    LIKE cannot use the binary `unit_path` index; paths are ASCII digits and "/", so the
-    range is exact."""
-    upper = path[:-1] + chr(ord(path[-1]) + 1)
+    in one grouped query (the map panel, J6)."""
     rows = (
         _scoped(Person, user)
-        .filter(unit_path__gte=path, unit_path__lt=upper, status=PersonStatus.ACTIVE)
+        .filter(_path_range(path), status=PersonStatus.ACTIVE)
         .order_by()
         .values_list("residency")
         .annotate(n=Count("id"))
@@ -206,7 +218,7 @@ def building_list(*, user, q: str = "", unit: str = "") -> QuerySet[Building]:
         q = _q(q)
         qs = qs.filter(Q(name__contains=q) | Q(address__contains=q))
     if unit:
-        qs = qs.filter(unit_path__contains=f"/{_q(unit)[:20]}/")
+        qs = qs.filter(_under_region(_q(unit)[:20]))
     return qs
 
 

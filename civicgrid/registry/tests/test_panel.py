@@ -49,3 +49,17 @@ def test_people_list_filters_by_the_panels_region(client, tree, worker) -> None:
     assert "甲一" in text and "乙二" not in text and "data-unit-filter" in text
     junk = client.get(reverse("registry:people"), {"unit": "<script>"})
     assert junk.status_code == 200 and "data-unit-filter" not in junk.content.decode()
+
+
+def test_unit_filter_takes_any_region_code(tree, worker) -> None:
+    from civicgrid.registry import selectors
+
+    first = person(worker, tree.units_a[0], name="甲一")
+    second = person(worker, tree.units_a[1], name="乙二")
+    by_code = {
+        code: set(selectors.person_list(user=worker, unit=code))
+        for code in (tree.grid_a.code, tree.units_a[0].code, tree.grid_b.code, "99999999999999")
+    }
+    assert by_code[tree.grid_a.code] == {first, second}
+    assert by_code[tree.units_a[0].code] == {first}
+    assert by_code[tree.grid_b.code] == set() and by_code["99999999999999"] == set()
