@@ -9,7 +9,7 @@ from civicgrid.grids.models import Region
 from civicgrid.grids.panel import PanelLink, PanelSection
 
 from . import selectors
-from .choices import Residency
+from .choices import PersonStatus, Residency
 
 
 def population_section(*, user, region: Region) -> PanelSection | None:
@@ -34,6 +34,5 @@ def population_section(*, user, region: Region) -> PanelSection | None:
 
 
 def _people_url(region: Region) -> str:
-    """The register filtered to the region: a unit grid by its code; a grid or community by
-    the people list's unit filter, which matches any path segment."""
-    return f"{reverse('registry:people')}?unit={region.code}"
+    """The register filtered to the region and to people on it (在册), as counted here."""
+    return f"{reverse('registry:people')}?unit={region.code}&status={PersonStatus.ACTIVE}"

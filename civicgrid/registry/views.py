@@ -22,7 +22,7 @@ from civicgrid.accounts.decorators import region_viewer_required
 from civicgrid.accounts.scope import scope_of
 
 from . import selectors, services
-from .choices import TAG_SPECS, Residency, TagKind
+from .choices import TAG_SPECS, PersonStatus, Residency, TagKind
 from .forms import (
     HouseholdForm,
     MemberFormSet,
@@ -74,13 +74,15 @@ class PeoplePaginator(Paginator):
 
 def people_filters(g) -> dict[str, str]:
     """The people list's filters from a query string (the list and its export read the
-    same ones). `unit` is a region code from the map's panel (digits only; anything else is
-    dropped): people of that unit grid, grid or community."""
-    unit = g.get("unit", "")[:20]
+    same ones). `unit` (a region code) and `status` come from the map's panel, so the list
+    it links to holds the people it counted; values that are not a code or a status are
+    dropped."""
+    unit, status = g.get("unit", "")[:20], g.get("status", "")
     return {
         "q": g.get("q", "")[:100], "residency": g.get("residency", "")[:20],
         "tag": g.get("tag", "")[:20], "address": g.get("address", "")[:100],
         "unit": unit if unit.isdigit() and unit.isascii() else "",
+        "status": status if status in PersonStatus.values else "",
     }  # fmt: skip
 
 
@@ -94,7 +96,8 @@ def people_list(request: HttpRequest) -> HttpResponse:
     scope = scope_of(request.user)
     may_reveal = scope.is_global or any(can_reveal(scope, p) for p in scope.region_paths)
     context = {"page": page, "filters": filters, "residencies": Residency.choices,
-               "tag_kinds": TagKind.choices, "may_reveal": may_reveal}  # fmt: skip
+               "tag_kinds": TagKind.choices, "may_reveal": may_reveal,
+               "status_label": dict(PersonStatus.choices).get(filters["status"], "")}  # fmt: skip
     template = "registry/partials/people_rows.html" if request.htmx else "registry/people.html"
     return render(request, template, context)
 

@@ -160,3 +160,23 @@ def test_households_visits_overdue_coverage(worker_a, unit_a):
     assert c.get(BASE + "/overdue").json()["count"] == 0
     cov = {g["code"]: g for g in c.get(BASE + "/coverage").json()}
     assert cov["32080300100100"]["households"] == 1 and cov["32080300100100"]["share_30"] == 1.0
+
+
+@pytest.mark.parametrize("unit", ["grid", "unit", "other", "99999999999999", "<x>%", "/"])
+def test_people_and_buildings_by_region_code(worker_a, tree, unit):
+    """`unit` takes any region code (a range of its path); unknown or junk codes match no one
+    and never give a 500."""
+    from .factories import building
+
+    person(worker_a, tree.units_a[0], name="甲一")
+    person(worker_a, tree.units_a[1], name="乙二")
+    building(worker_a, tree.units_a[0])
+    code = {"grid": tree.grid_a.code, "unit": tree.units_a[0].code, "other": tree.grid_b.code}
+    c = _client(worker_a)
+    people = c.get(BASE + "/people", {"unit": code.get(unit, unit)})
+    buildings = c.get(BASE + "/buildings", {"unit": code.get(unit, unit)})
+    assert people.status_code == 200 and buildings.status_code == 200
+    names = {row["name"] for row in people.json()["items"]}
+    expected = {"grid": {"甲一", "乙二"}, "unit": {"甲一"}}.get(unit, set())
+    assert names == expected
+    assert len(buildings.json()["items"]) == (1 if unit in ("grid", "unit") else 0)

@@ -28,7 +28,8 @@ def test_counts_people_of_the_region_by_residency(tree, worker) -> None:
     section = population_section(user=worker, region=tree.grid_a)
     assert section.name == "population"
     assert section.summary == "3 人 · 户籍人口 2 · 流动人口 1"  # the moved-out one not counted
-    assert section.links[0].url == reverse("registry:people") + f"?unit={tree.grid_a.code}"
+    people = reverse("registry:people")
+    assert section.links[0].url == f"{people}?unit={tree.grid_a.code}&status=active"
     unit_only = population_section(user=worker, region=unit)
     assert unit_only.summary.startswith("2 人")
 
@@ -43,12 +44,18 @@ def test_people_out_of_the_users_scope_are_not_counted(tree, worker) -> None:
 def test_people_list_filters_by_the_panels_region(client, tree, worker) -> None:
     person(worker, tree.units_a[0], name="甲一")
     person(worker, tree.units_a[1], name="乙二")
+    gone = person(worker, tree.units_a[0], name="丙三")
+    services.person_update(user=worker, person=gone, status=PersonStatus.MOVED_OUT)
     client.force_login(worker)
-    page = client.get(reverse("registry:people"), {"unit": tree.units_a[0].code})
-    text = page.content.decode()
-    assert "甲一" in text and "乙二" not in text and "data-unit-filter" in text
-    junk = client.get(reverse("registry:people"), {"unit": "<script>"})
-    assert junk.status_code == 200 and "data-unit-filter" not in junk.content.decode()
+    url = population_section(user=worker, region=tree.units_a[0]).links[0].url
+    text = client.get(url).content.decode()
+    assert "甲一" in text and "乙二" not in text and "丙三" not in text  # as the panel counted
+    assert "data-unit-filter" in text and "data-status-filter" in text
+    for junk in ({"unit": "<script>"}, {"status": "<script>"}, {"unit": "１２３"}):
+        page = client.get(reverse("registry:people"), junk)
+        assert page.status_code == 200 and "data-unit-filter" not in page.content.decode()
+    nowhere = client.get(reverse("registry:people"), {"unit": "1" * 30}).content.decode()
+    assert "甲一" not in nowhere and "乙二" not in nowhere  # a code of no region: no one
 
 
 def test_unit_filter_takes_any_region_code(tree, worker) -> None:
