@@ -13,11 +13,18 @@ Only open cases are candidates: a closed problem that comes back is a new case (
 Why jieba and a word-set cosine: Chinese has no spaces, so character n-grams would make "井盖"
 and "盖子" look alike; jieba's dictionary ships inside its wheel (no download), and a set
 cosine suits texts of one sentence better than Jaccard, which punishes the longer text.
-The tokenizer is built lazily, once per process, behind a lock (loading takes ~1 s).
+
+Why rjieba, jieba's algorithm and dictionary in Rust (jieba-rs) rather than the Python jieba:
+it cuts an intake's text 20-30x faster (~70 µs of an intake's ~1.8 ms became ~5), loads its
+dictionary in 0.1 s instead of ~1 s per process, and keeps it outside Python's heap. On the
+Chinese of every text in this repository, the seed article and DESIGN.md the words come out
+the same as jieba's; the two differ only on Latin runs with a dot or an underscore
+("manage.py" stays one word), which `tokens()` compares as it finds them
+(docs/BENCHMARKS.md, tenth session).
 
 Why the words are stored (`Case.text_tokens`, space-joined, written at intake): the check
 runs on every intake and compares the new report with every candidate; re-cutting each
-candidate's text with jieba made it the largest part of an intake when reports cluster
+candidate's text made it the largest part of an intake when reports cluster
 (200 candidates at one spot). Now the new text is cut once, candidates' words are read back
 from the row, and only rows from before the field existed (NULL) are cut on the fly.
 Candidates are prefiltered in SQL — same category, open, inside the time window and the
@@ -27,11 +34,10 @@ radius's lat/lng box — on the (category, lat, lng, created_at) index.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import math
-import threading
 from dataclasses import dataclass
 
+import rjieba
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
@@ -54,30 +60,13 @@ STOPWORDS = frozenset(
     "问题 情况 发现 存在".split()
 )
 
-_lock = threading.Lock()
-_tokenizer = None
-
-
-def _jieba():
-    global _tokenizer
-    if _tokenizer is None:
-        with _lock:
-            if _tokenizer is None:
-                import jieba
-
-                jieba.setLogLevel(logging.WARNING)
-                tokenizer = jieba.Tokenizer()
-                tokenizer.initialize()
-                _tokenizer = tokenizer
-    return _tokenizer
-
 
 def tokens(text: str) -> frozenset[str]:
     """Words worth comparing: no punctuation, spaces or stop words; Latin lower-cased."""
     text = (text or "").strip()[:2000]
     if not text:
         return frozenset()
-    words = (w.strip().lower() for w in _jieba().lcut(text))
+    words = (w.strip().lower() for w in rjieba.cut(text))
     return frozenset(w for w in words if w and any(c.isalnum() for c in w) and w not in STOPWORDS)
 
 

@@ -31,6 +31,17 @@ def test_tokens_drop_punctuation_and_stopwords():
     assert dedup.similarity(words, frozenset()) is None
 
 
+def test_tokens_are_jiebas_words():
+    """The words Python jieba 0.42 gave for these texts (rjieba must keep giving them: stored
+    words of earlier cases are compared with new ones), Latin lower-cased."""
+    assert dedup.tokens("估衣街 42 号门口井盖缺失,行人经过有危险 Street Lamp") == {
+        "估衣", "街", "42", "号", "门口", "井盖", "缺失", "行人", "经过", "危险", "street", "lamp",
+    }  # fmt: skip
+    assert dedup.tokens("和平路与解放路交叉口的红绿灯坏了,早高峰车辆拥堵严重") == {
+        "和平路", "与", "解放路", "交叉口", "红绿灯", "坏", "早", "高峰", "车辆", "拥堵", "严重",
+    }  # fmt: skip
+
+
 def test_haversine_is_metres():
     assert dedup.haversine_m(33.5, 119.14, 33.5 + 100 / M_PER_DEG_LAT, 119.14) == pytest.approx(
         100, abs=0.5
