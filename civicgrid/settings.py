@@ -177,6 +177,10 @@ DATABASES["default"]["OPTIONS"] = {
 if DATABASES["default"]["ENGINE"] == SQLITE_ENGINE:
     (BASE_DIR / "var").mkdir(exist_ok=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Reference data (categories, routing, departments, API tokens and roles, grid boundaries) is
+# kept per process (civicgrid/core/refcache.py). A change made in another worker process is
+# seen there within this many seconds; the process that made it sees it at once.
+REFCACHE_REQUEST_RECHECK_SECONDS = float(os.environ.get("REFCACHE_REQUEST_RECHECK_SECONDS", "1"))
 
 # --- tasks ----------------------------------------------------------------------------------
 TASK_BACKEND = os.environ.get("TASK_BACKEND", "database")
@@ -268,7 +272,7 @@ CASES_ON_SPOT_SELF_VERIFY = env_bool("CASES_ON_SPOT_SELF_VERIFY", False)
 CASES_AREA_CLASS_BY_GRID_TYPE = {"business": "A", "building": "A", "residential": "B"}
 # Dotted path of `f(unsaved case) -> list[dedup.Match]` run at intake to flag suspected duplicates
 # (civicgrid/cases/dedup.py: same or related category, per-category radius and time window,
-# jieba text similarity). Set to "" to switch duplicate detection off.
+# jieba word similarity). Set to "" to switch duplicate detection off.
 CASES_DUPLICATE_FINDER = os.environ.get(
     "CASES_DUPLICATE_FINDER", "civicgrid.cases.dedup.duplicates_find"
 )

@@ -8,12 +8,18 @@ A snapshot is loaded once per process and reused while its version is unchanged.
 How it stays correct across processes: every change to the data bumps a counter row
 (`core.RefVersion`, name → version) inside the changing transaction (`refcache_bump`, wired
 to post_save/post_delete signals by the owning app). The counters are read with one raw
-query at the first `get()` of each request (`request_started` marks them stale, as the grid
-locator does with its version) and, outside requests, at most every
-`REFCACHE_RECHECK_SECONDS`; a snapshot is reloaded when its counter moved. A bump also drops
-this process's copy at once: a rolled-back change can leave the counter where it was, and
-without the local drop a snapshot loaded inside the rolled-back transaction (tests do that
-all the time) would look current.
+query, in requests at the first `get()` of a request once the last read is
+`REFCACHE_REQUEST_RECHECK_SECONDS` old (1 s; `request_started` marks them due, as the grid
+locator does with its version) and outside requests at most every `REFCACHE_RECHECK_SECONDS`;
+a snapshot is reloaded when its counter moved. A bump also drops this process's copy at once:
+a rolled-back change can leave the counter where it was, and without the local drop a snapshot
+loaded inside the rolled-back transaction (tests do that all the time) would look current.
+
+Why not at every request: the read was the one query of an API request that served no
+purpose but this, ~50 µs of an intake's CPU on SQLite and ~160 µs on PostgreSQL, where each
+statement costs a round trip (docs/BENCHMARKS.md, tenth session). The price: a change made in
+*another* process (a revoked token, a disabled category) reaches this one up to a second
+later. The process that made it sees it at once.
 
 Snapshots are shared between threads: treat what `get()` returns as read-only.
 """
@@ -30,6 +36,7 @@ from django.conf import settings
 from .fastsql import kept_cursor
 
 T = TypeVar("T")
+_monotonic = time.monotonic  # tests move it
 
 _CACHES: dict[str, RefCache] = {}
 
@@ -40,6 +47,7 @@ class _Versions:
     values: dict[str, int] = {}
     check_at: float = 0.0  # monotonic time of the next read; 0 = read now
     read_at: float = float("-inf")  # monotonic time the last read started
+    bumped_here: bool = False  # a bump in this process since the last request started
 
 
 # What the counters' query reads: the RefVersion rows and, joined by UNION ALL, other apps'
@@ -58,7 +66,7 @@ def refversion_source_add(sql: str) -> None:
 def refversion_of(name: str, *, read_since: float | None = None) -> int:
     """The counter `name` as last read; read again first when marked stale, when the recheck
     time passed, or when the last read started before `read_since` (monotonic time)."""
-    now = time.monotonic()
+    now = _monotonic()
     if _Versions.check_at <= now or (read_since is not None and _Versions.read_at < read_since):
         with kept_cursor() as cursor:
             cursor.execute(" UNION ALL ".join(_SOURCES))
@@ -68,8 +76,23 @@ def refversion_of(name: str, *, read_since: float | None = None) -> int:
     return _Versions.values.get(name, 0)
 
 
+def request_recheck_seconds() -> float:
+    return float(getattr(settings, "REFCACHE_REQUEST_RECHECK_SECONDS", 1.0))
+
+
 def mark_stale(**kwargs) -> None:
-    """`request_started` receiver: the first `get()` of a request re-reads the counters."""
+    """`request_started` receiver: the first `get()` of a request re-reads the counters when
+    they were read `REFCACHE_REQUEST_RECHECK_SECONDS` ago or more, or when this process bumped
+    one since the last request began: that bump's transaction may have rolled back, and a
+    snapshot loaded inside it must not outlive it."""
+    if _Versions.bumped_here:
+        _Versions.bumped_here = False
+        _Versions.check_at = 0.0
+        return
+    _Versions.check_at = min(_Versions.check_at, _Versions.read_at + request_recheck_seconds())
+
+
+def _reread_now() -> None:
     _Versions.check_at = 0.0
 
 
@@ -103,7 +126,8 @@ def refcache_bump(name: str) -> None:
             "ON CONFLICT (name) DO UPDATE SET version = core_refversion.version + 1",
             [name],
         )
-    mark_stale()
+    _reread_now()
+    _Versions.bumped_here = True
     cache = _CACHES.get(name)
     if cache is not None:
         cache.drop()
@@ -111,6 +135,7 @@ def refcache_bump(name: str) -> None:
 
 def refcache_drop_all() -> None:
     """Forget every snapshot in this process (tests, or after restoring a database)."""
-    mark_stale()
+    _reread_now()
+    _Versions.bumped_here = False  # nothing is left to outlive its transaction
     for cache in _CACHES.values():
         cache.drop()

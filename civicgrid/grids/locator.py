@@ -6,9 +6,11 @@ than any database round trip, and needs no GDAL/PostGIS (DESIGN.md §4).
 Why it stays correct across processes: every boundary change bumps `GeoIndexState.version`
 in the same transaction (services._bump_geo_version) and stamps the changed region with the
 new `geo_version`. Each process remembers the version its index was built from and compares
-it with the database once per request (the first locate after `request_started`) and at most
-every LOCATE_RECHECK_SECONDS in long-running processes (workers, shells). When it differs,
-only the regions stamped after the built version are reloaded; a full rebuild is the fallback.
+it with the database in requests (the first locate after `request_started`) once the last
+check is REFCACHE_REQUEST_RECHECK_SECONDS old (core/refcache.py says why not at every request)
+and at most every LOCATE_RECHECK_SECONDS in long-running processes (workers, shells). When
+it differs, only the regions stamped after the built version are reloaded; a full rebuild is
+the fallback.
 The version is read with the reference-data counters (core/refcache.py, one query for both)
 when those were read after the check fell due, as they are by an API request's token check.
 
@@ -26,7 +28,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils.translation import gettext as _
 
-from civicgrid.core.refcache import refversion_of
+from civicgrid.core.refcache import refversion_of, request_recheck_seconds
 
 LOCATE_RECHECK_SECONDS = 2.0
 GEO_VERSION = "grids.geoindex"  # its name among the reference-data counters
@@ -74,6 +76,8 @@ class _Snapshot:
 class _Index:
     snap: _Snapshot | None = None
     check_at: float = 0.0  # monotonic time of the next version check; 0 = check now
+    checked_at: float = float("-inf")  # monotonic time of the last check
+    changed_here: bool = False  # a boundary changed in this process since the last request
     due_since: float = 0.0  # monotonic time the check was last marked needed
     lock: threading.Lock = field(default_factory=threading.Lock)
     last_build: dict = field(default_factory=dict)
@@ -120,12 +124,24 @@ def ensure_fresh() -> None:
             if snap is None or snap.version != version:
                 index.snap = _rebuild(snap, version)
     recheck = getattr(settings, "LOCATE_RECHECK_SECONDS", LOCATE_RECHECK_SECONDS)
-    index.check_at = _monotonic() + recheck
+    index.checked_at = now = _monotonic()
+    index.check_at = now + recheck
 
 
 def mark_check_needed(**kwargs) -> None:
-    """`request_started` receiver: the next locate in this process re-reads the version."""
-    _INDEX.check_at, _INDEX.due_since = 0.0, _monotonic()
+    """`request_started` receiver: the next locate in this process re-reads the version when
+    the last check is REFCACHE_REQUEST_RECHECK_SECONDS old or more."""
+    now = _monotonic()
+    if _INDEX.changed_here or now >= _INDEX.checked_at + request_recheck_seconds():
+        _INDEX.check_at, _INDEX.due_since, _INDEX.changed_here = 0.0, now, False
+
+
+def check_now() -> None:
+    """This process changed a boundary: its next locate re-reads the version, whenever the
+    last check was, and so does its next request (the change may roll back, and an index
+    built inside its transaction must not outlive it). Other processes see the change within
+    REFCACHE_REQUEST_RECHECK_SECONDS."""
+    _INDEX.check_at, _INDEX.due_since, _INDEX.changed_here = 0.0, _monotonic(), True
 
 
 def locator_reset() -> None:
@@ -133,6 +149,7 @@ def locator_reset() -> None:
     with _INDEX.lock:
         _INDEX.snap = None
         _INDEX.check_at, _INDEX.due_since = 0.0, _monotonic()
+        _INDEX.checked_at, _INDEX.changed_here = float("-inf"), False
         _INDEX.last_build = {}
 
 

@@ -18,7 +18,7 @@ from civicgrid.accounts.choices import Role
 from civicgrid.core.audit import audit_record, diff, snapshot
 from civicgrid.core.models import AuditAction
 
-from . import geometry
+from . import geometry, locator
 from .choices import CHILD_LEVEL, SINGLE_POSTS, GridType, Level, PostRole
 from .codes import CodeError, validate_code
 from .models import Department, GeoIndexState, GridPost, Region
@@ -60,6 +60,10 @@ def _check_level_and_code(*, level: str, code: str, parent: Region | None, grid_
 
 
 def _bump_geo_version() -> int:
+    """Move the version other processes compare their index with; this process checks at its
+    next locate, in this transaction and again after it commits."""
+    locator.check_now()
+    transaction.on_commit(locator.check_now)
     GeoIndexState.objects.get_or_create(pk=1)
     GeoIndexState.objects.filter(pk=1).update(version=F("version") + 1)
     return GeoIndexState.objects.values_list("version", flat=True).get(pk=1)

@@ -17,7 +17,7 @@ import time
 
 import pytest
 from django.core.signals import request_started
-from django.db import close_old_connections, connection
+from django.db import close_old_connections, connection, transaction
 
 from civicgrid.core.testing.factories import rect
 from civicgrid.grids import locator, services
@@ -31,6 +31,7 @@ pytestmark = pytest.mark.django_db
 def _fresh_index(settings):
     # Test databases roll back, so versions repeat between tests: never trust a prior index.
     settings.LOCATE_RECHECK_SECONDS = 3600  # only explicit checks and request_started count
+    settings.REFCACHE_REQUEST_RECHECK_SECONDS = 0  # every request checks (the window: below)
     locator.locator_reset()
     yield
     locator.locator_reset()
@@ -113,12 +114,22 @@ def test_empty_database_answers_none(db):
     assert index_info()["units"] == 0
 
 
-def test_boundary_change_seen_at_next_request(tree):
+def test_boundary_change_here_is_seen_at_once(tree):
     assert code_at(33.51, 119.145) == "32080300100104"
     services.region_set_boundary(
         region=tree.units_b[1], boundary=rect(119.125, 33.50, 119.14, 33.52)
     )
-    # This process has not looked at the version yet (as if the change came from another one).
+    assert code_at(33.51, 119.145) is None
+    assert index_info()["kind"] == "incremental"
+
+
+def test_boundary_change_elsewhere_seen_at_next_request(tree, monkeypatch):
+    assert code_at(33.51, 119.145) == "32080300100104"
+    with monkeypatch.context() as m:  # another process: nothing tells this one
+        m.setattr(locator, "check_now", lambda: None)
+        services.region_set_boundary(
+            region=tree.units_b[1], boundary=rect(119.125, 33.50, 119.14, 33.52)
+        )
     assert code_at(33.51, 119.145) == "32080300100104"
     new_request()
     assert code_at(33.51, 119.145) is None
@@ -235,6 +246,42 @@ def test_no_query_between_checks(tree, django_assert_num_queries):
     with django_assert_num_queries(1):  # the version read, nothing else when unchanged
         locate(33.49, 119.11)
         locate(33.51, 119.11)
+
+
+def test_requests_within_a_second_of_the_check_make_no_query(
+    tree, settings, monkeypatch, django_assert_num_queries
+):
+    """REFCACHE_REQUEST_RECHECK_SECONDS: a request checks the version only when the last
+    check is that old (core/refcache.py says why)."""
+    from civicgrid.core import refcache
+
+    settings.REFCACHE_REQUEST_RECHECK_SECONDS = 1.0
+    now = [5000.0]
+    monkeypatch.setattr(locator, "_monotonic", lambda: now[0])
+    monkeypatch.setattr(refcache, "_monotonic", lambda: now[0])
+    new_request()  # the first after the tree's regions were made here: it checks
+    locate(33.49, 119.11)
+    now[0] += 0.9
+    new_request()
+    with django_assert_num_queries(0):
+        locate(33.49, 119.11)
+    now[0] += 0.1
+    new_request()
+    with django_assert_num_queries(1):
+        locate(33.49, 119.11)
+
+
+def test_a_rolled_back_change_here_is_forgotten_at_the_next_request(tree, settings):
+    settings.REFCACHE_REQUEST_RECHECK_SECONDS = 3600
+    assert code_at(33.51, 119.145) == "32080300100104"
+    with pytest.raises(RuntimeError), transaction.atomic():
+        services.region_set_boundary(
+            region=tree.units_b[1], boundary=rect(119.125, 33.50, 119.14, 33.52)
+        )
+        assert code_at(33.51, 119.145) is None  # built inside the transaction
+        raise RuntimeError
+    new_request()
+    assert code_at(33.51, 119.145) == "32080300100104"
 
 
 def test_version_comes_with_the_reference_counters(tree, django_assert_num_queries):
