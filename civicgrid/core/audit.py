@@ -42,7 +42,7 @@ from django.conf import settings
 from django.db import connection, models, transaction
 
 from .context import current_actor, current_request_id
-from .fastsql import kept_cursor, row_insert, rows_fetch
+from .fastsql import json_transport, kept_cursor, row_insert, rows_fetch
 from .models import AuditChainHead, AuditLog
 
 GENESIS = "0" * 64
@@ -262,7 +262,7 @@ def audit_append_argument(entries: Iterable[AuditEntry], *, actor: Any = None) -
                 post="," + tail,
             )
             out.append(fields)
-    return json.dumps(out, ensure_ascii=False, separators=(",", ":"))
+    return json_transport(out)  # the hashed text travels inside it as `pre` and `post`
 
 
 _BULK_COLUMNS = (*HASHED_FIELDS, "prev_hash", "hash")

@@ -38,7 +38,7 @@ from django.utils.module_loading import import_string
 from civicgrid.accounts.scope import scope_of
 from civicgrid.core import crypto
 from civicgrid.core.audit import Who
-from civicgrid.core.fastsql import rows_fetch
+from civicgrid.core.fastsql import model_new, rows_fetch
 from civicgrid.core.idnumbers import IdNumberError, normalise_phone
 from civicgrid.grids.choices import Level
 from civicgrid.grids.locator import locate
@@ -267,7 +267,8 @@ def _build(args: dict, spot: Placement, phone: str, key: str, now: dt.datetime) 
     category, title = args["category"], args["title"]
     description = (args["description"] or "").strip()
     dept, why = route_for(category, spot.path)
-    case = Case(
+    case = model_new(
+        Case,
         source=args["source"],
         category=category,
         title=title,

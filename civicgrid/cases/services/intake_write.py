@@ -46,6 +46,7 @@ from civicgrid.core.fastsql import (
     insert_values,
     json_rows,
     kept_cursor,
+    model_new,
     rows_fetch,
     rows_insert,
 )
@@ -271,10 +272,13 @@ def _events(item: PendingCase) -> list[CaseEvent]:
         data["camera"] = case.camera.code
     at = case.created_at
     common = {"case": case, "actor": actor, "actor_label": label, "at": at}
-    events = [CaseEvent(action=Action.REPORT, to_status=Status.REPORTED, data=data, **common)]
+    events = [
+        model_new(CaseEvent, action=Action.REPORT, to_status=Status.REPORTED, data=data, **common)
+    ]
     if item.on_spot:
         events.append(
-            CaseEvent(
+            model_new(
+                CaseEvent,
                 action=Action.HANDLE_ON_SPOT,
                 from_status=Status.REPORTED,
                 to_status=Status.HANDLED,
@@ -284,7 +288,8 @@ def _events(item: PendingCase) -> list[CaseEvent]:
         )
     if item.matches:
         events.append(
-            CaseEvent(
+            model_new(
+                CaseEvent,
                 case=case,
                 actor=None,
                 actor_label="系统",

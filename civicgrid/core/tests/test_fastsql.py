@@ -203,3 +203,24 @@ def test_a_kept_cursor_does_not_outlive_its_connection():
     with kept_cursor() as second:
         assert second.cursor.connection is connection.connection
         assert (second is first) == (connection.connection is raw)
+
+
+def test_model_new_makes_what_the_keyword_constructor_makes():
+    from django_tasks_db.models import DBTaskResult
+
+    from civicgrid.accounts.models import User
+    from civicgrid.cases.models import Case
+    from civicgrid.core.fastsql import model_new
+
+    user = User(pk=7, username="u")
+    now = timezone.now()
+    values = dict(title="井盖没了", lat=33.5, located=True, reporter=user, camera=None,
+                  created_at=now, unit_id=3)  # fmt: skip
+    fast, slow = model_new(Case, **values), Case(**values)
+    names = [f.attname for f in Case._meta.concrete_fields]
+    assert [getattr(fast, n) for n in names] == [getattr(slow, n) for n in names]
+    assert fast.reporter is user and fast.camera is None and fast._state.adding
+    a, b = model_new(DBTaskResult, args_kwargs={}), model_new(DBTaskResult, args_kwargs={})
+    assert a.id != b.id  # a callable default (uuid4) runs for each instance
+    with pytest.raises(TypeError):
+        model_new(Case, no_such_field=1)
