@@ -50,6 +50,12 @@ def test_create_is_idempotent_by_header_and_field(tree, actors, category):
     assert first.status_code == 201, first.content
     body = first.json()
     assert body["created"] and body["located"] and body["suggested_department"] == "cg"
+    assert first["Content-Type"] == "application/json; charset=utf-8"
+    assert set(body) == {
+        "number", "created", "status", "located", "locate_reason", "suggested_department",
+        "routing_reason", "duplicate_suspected", "version",
+    }  # fmt: skip
+    assert body["status"] == "reported" and body["version"] == 0 and not body["duplicate_suspected"]
     again = created(client, idempotency_key="k-1")
     assert again.status_code == 200 and again.json()["number"] == body["number"]
     by_header = post(
