@@ -84,7 +84,9 @@ def mark_stale(**kwargs) -> None:
     """`request_started` receiver: the first `get()` of a request re-reads the counters when
     they were read `REFCACHE_REQUEST_RECHECK_SECONDS` ago or more, or when this process bumped
     one since the last request began: that bump's transaction may have rolled back, and a
-    snapshot loaded inside it must not outlive it."""
+    snapshot loaded inside it must not outlive it. (A request of another thread that starts
+    while that transaction is still open takes the flag; then the rolled-back snapshot lasts
+    until the next read, within the same second a change from another process may take.)"""
     if _Versions.bumped_here:
         _Versions.bumped_here = False
         _Versions.check_at = 0.0
