@@ -6,6 +6,10 @@ and row count, with values prepared by each field exactly as `Model.save()` woul
 (`pre_save` for auto_now fields, `get_db_prep_save` for JSON, datetimes, foreign keys). It
 skips `save()` overrides and model signals, so it is only for models that have neither, and
 it goes through Django's cursor wrapper, so query counting and logging still see it.
+
+Two helpers for the same paths: `model_new` builds an unsaved instance through Django's
+positional constructor (a quarter of the keyword path's cost), and `json_transport` writes
+JSON that only carries rows to PostgreSQL with orjson.
 """
 
 from __future__ import annotations
