@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.renderers import JSONRenderer
 from ninja.security import APIKeyHeader, HttpBearer, SessionAuth
 
 from civicgrid.accounts.services import api_token_authenticate
@@ -56,6 +57,15 @@ class TokenHeaderAuth(APIKeyHeader):
         return _token_user(request, key)
 
 
+class Utf8JSONRenderer(JSONRenderer):
+    """Every answer as compact JSON with Chinese written as UTF-8, as the case intake writes its
+    own (cases/api/cases.py `_answer`): ninja's default escaped each Chinese character as
+    `\\uXXXX` and padded with spaces, so the same API answered in two styles, and an error
+    message was unreadable in a log or a curl session."""
+
+    json_dumps_params = {"ensure_ascii": False, "separators": (",", ":")}
+
+
 api = NinjaAPI(
     title="civicgrid API",
     version="1.0.0",
@@ -64,6 +74,7 @@ api = NinjaAPI(
     auth=[TokenAuth(), TokenHeaderAuth(), SessionAuth()],
     docs_url="/docs",
     openapi_url="/openapi.json",
+    renderer=Utf8JSONRenderer(),
 )
 
 
@@ -179,4 +190,4 @@ def api_not_found(request, *args, **kwargs):
     from django.http import JsonResponse
 
     body = {"code": "not_found", "message": _("接口不存在"), "details": {"path": request.path}}
-    return JsonResponse(body, status=404, json_dumps_params={"ensure_ascii": False})
+    return JsonResponse(body, status=404, json_dumps_params=Utf8JSONRenderer.json_dumps_params)

@@ -138,3 +138,18 @@ def test_unknown_api_url_answers_in_the_error_shape(client):
     resp = client.get("/api/v1/no/such/thing")
     assert resp.status_code == 404
     assert resp.json()["code"] == "not_found"
+
+
+def test_answers_are_compact_utf8_like_the_case_intake(tree, operator):
+    """Errors and successes alike: Chinese as UTF-8 bytes, no `\\uXXXX` escapes, no padding, so
+    the API answers in one style (the case intake writes its own answer that way)."""
+    refused = api_client().get(f"{API}/regions")
+    body = _shape(refused, 401, "unauthorized")
+    assert body["message"].encode() in refused.content
+    assert b"\\u" not in refused.content and b'", "' not in refused.content
+    listed = operator.get(f"{API}/regions")
+    assert listed.status_code == 200 and listed["Content-Type"].endswith("charset=utf-8")
+    rows = listed.json()
+    name = (rows["items"] if isinstance(rows, dict) else rows)[0]["name"]
+    assert name and HAN.search(name) and name.encode() in listed.content
+    assert b"\\u" not in listed.content
