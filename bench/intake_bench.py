@@ -12,6 +12,13 @@ timeline row, audit row, task row), alternating for --rounds pairs so that load
 drift on a shared machine hits both sides. Each loop is bounded by time and by --max
 requests; traffic goes to 127.0.0.1 only. Prints requests/s of each per round and the
 median ratio (target ≥ 0.5).
+
+    .venv/bin/python bench/intake_bench.py --threads 4,8
+
+runs one server per thread count, side by side in the same rounds, and also prints the
+strictest reading: the intake at the thread count that suits it against the bare view at
+the one that suits the bare view (with more threads the intake overlaps its database waits,
+while the bare view, which hardly waits, loses to contention for the GIL).
 """
 
 from __future__ import annotations
@@ -204,33 +211,43 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=15)
     ap.add_argument("--max", type=int, default=50_000, help="cap on requests per phase")
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--threads", type=int, default=4)
+    ap.add_argument(
+        "--threads", default="4", help="threads per worker; a list (4,8) runs one server each"
+    )
     ap.add_argument("--rounds", type=int, default=3, help="bare/intake phase pairs")
     args = ap.parse_args()
+    threads = [int(t) for t in str(args.threads).split(",")]
     token, user_id = prepare()
     from django.conf import settings
 
     engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
-    port = free_port()
-    server = start_server(port, args.workers, args.threads)
     bare, intake = request_makers(token, user_id)
+    servers: dict[int, tuple[int, subprocess.Popen]] = {}
     try:
-        warm_up(port, intake)
-        rounds = []
+        for t in threads:
+            port = free_port()
+            servers[t] = (port, start_server(port, args.workers, t))
+            warm_up(port, intake)
+        rounds: dict[int, list] = {t: [] for t in threads}
         for _ in range(args.rounds):  # interleaved, so load drift on a shared box hits both
-            base = run_clients(port, bare, args.clients, args.seconds, args.max)
-            api = run_clients(port, intake, args.clients, args.seconds, args.max)
-            rounds.append((base, api))
+            for t, (port, _server) in servers.items():
+                base = run_clients(port, bare, args.clients, args.seconds, args.max)
+                api = run_clients(port, intake, args.clients, args.seconds, args.max)
+                rounds[t].append((base, api))
     finally:
-        server.terminate()
-        server.wait(timeout=30)
-    report(engine, args, rounds)
+        for _port, server in servers.values():
+            server.terminate()
+            server.wait(timeout=30)
+    for t in threads:
+        report(engine, args, t, rounds[t])
+    if len(threads) > 1:
+        report_best(rounds)
 
 
-def report(engine: str, args, rounds: list[tuple[dict, dict]]) -> None:
+def report(engine: str, args, threads: int, rounds: list[tuple[dict, dict]]) -> None:
     print(
         f"engine={engine} clients={args.clients} gunicorn gthread "
-        f"{args.workers}w×{args.threads}t {args.rounds}×{args.seconds:.0f}s per phase"
+        f"{args.workers}w×{threads}t {args.rounds}×{args.seconds:.0f}s per phase"
     )
     for n, (base, api) in enumerate(rounds, 1):
         ratio = api["rps"] / base["rps"] if base["rps"] else 0.0
@@ -244,6 +261,20 @@ def report(engine: str, args, rounds: list[tuple[dict, dict]]) -> None:
     print(f"bare INSERT view : {base_rps:8.1f} req/s (median of rounds)")
     print(f"API case intake  : {api_rps:8.1f} req/s (median of rounds)")
     print(f"ratio intake/bare: {statistics.median(ratios):.2f} median (target ≥ 0.50)")
+
+
+def report_best(rounds: dict[int, list]) -> None:
+    """The strictest reading when several servers ran: the intake on the thread count that
+    suits it best against the bare view on the one that suits *it* best (medians of rounds),
+    so that no choice of server setting can flatter the ratio by slowing the bare view."""
+    bare = {t: statistics.median(b["rps"] for b, _ in r) for t, r in rounds.items()}
+    api = {t: statistics.median(a["rps"] for _, a in r) for t, r in rounds.items()}
+    best_bare, best_api = max(bare, key=bare.get), max(api, key=api.get)
+    print(
+        f"best against best: intake {api[best_api]:.1f} req/s ({best_api} threads) / "
+        f"bare {bare[best_bare]:.1f} req/s ({best_bare} threads) = "
+        f"{api[best_api] / bare[best_bare]:.2f} (target ≥ 0.50)"
+    )
 
 
 if __name__ == "__main__":
