@@ -31,7 +31,7 @@ from functools import cached_property
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -54,7 +54,7 @@ from ..attachments import (
     images_prepare,
 )
 from ..choices import Action, AreaClass, AttachmentKind, Source, Status, Step
-from ..dedup import token_text
+from ..dedup import comparable, token_text
 from ..models import Attachment, Camera, Case, CaseEvent, Category
 from ..permissions import is_grid_staff
 from ._core import authorize, clock_fields, move, required_text
@@ -310,11 +310,20 @@ def _handled_on_spot(case: Case, spot: Placement, actor, note: str, now: dt.date
         setattr(case, name, value)
 
 
-def _duplicate_matches(case: Case) -> list:
+def _duplicate_matches(case: Case) -> list | None:
     """Suspected duplicates of the unsaved case (`CASES_DUPLICATE_FINDER`, `f(case) ->
-    [dedup.Match]`), found before the write transaction opens: it is a read."""
+    [dedup.Match]`), found before the write transaction opens: it is a read. None on
+    PostgreSQL with the product's finder: there the write checks its whole batch with the
+    read it makes anyway (services/intake_write.py), which saves a statement per intake."""
     path = getattr(settings, "CASES_DUPLICATE_FINDER", "")
-    return list(import_string(path)(case)) if path else []
+    if not path:
+        return []
+    if path == BATCH_FINDER and connection.vendor == "postgresql":
+        return None if comparable(case) else []
+    return list(import_string(path)(case))
+
+
+BATCH_FINDER = "civicgrid.cases.dedup.duplicates_find"  # the finder the batch read reproduces
 
 
 # --- relocation and attachments --------------------------------------------------------------

@@ -14,9 +14,11 @@ multi-row INSERT, appends the audit rows with each chain's head locked once, and
 The threads whose cases it wrote find them written when their turn comes and return at once.
 Under no concurrency the batch is the intake alone, written exactly as before.
 
-On PostgreSQL a batch is two statements, not a transaction of ten: the numbers and case ids
-from their sequences, then one statement that inserts every row and appends the audit rows
-server-side (`_cases_write_pg`). There every statement costs ~0.2 ms of CPU however small.
+On PostgreSQL a batch is two statements, not a transaction of ten: one reads the numbers and
+case ids from their sequences and every intake's duplicate candidates, then one inserts every
+row and appends the audit rows server-side (`_cases_write_pg`). There every statement costs
+~0.2 ms of CPU however small, so the duplicate check, a read of its own per intake before,
+is made for the whole batch here (`PendingCase.matches` None until then).
 
 If a batch fails (a unique index refuses a repeated submission, a lost connection) nothing
 of it is kept, and every intake of the batch writes its own case again, alone, so an error
@@ -26,6 +28,7 @@ stored with the case) always writes alone, on its own connection.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 from contextlib import nullcontext
@@ -35,7 +38,7 @@ from itertools import groupby
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -45,6 +48,7 @@ from civicgrid.core.fastsql import (
     insert_position,
     insert_values,
     json_rows,
+    json_transport,
     kept_cursor,
     model_new,
     rows_fetch,
@@ -53,9 +57,10 @@ from civicgrid.core.fastsql import (
 from civicgrid.core.models import AuditAction
 
 from ..choices import Action, Status
+from ..dedup import NEARBY_LATERAL, SEARCH_CATEGORIES, comparable, matches_among, search_box
 from ..models import Case, CaseEvent, DuplicateCandidate
 from ._core import actor_label
-from .numbering import next_numbers, next_numbers_and_ids
+from .numbering import day_sequence, day_sequence_create, next_numbers, number_text
 from .tasks import new_case_task_rows, new_case_tasks_add
 from .write_turn import write_turn
 
@@ -77,7 +82,7 @@ class PendingCase:
     case: Case
     actor: Any
     on_spot: bool
-    matches: list
+    matches: list | None  # None: to be checked with the batch (PostgreSQL)
     who: Who
     state: str = WAITING
 
@@ -105,7 +110,7 @@ def cases_write(pending: list[PendingCase]) -> None:
         [event for p in pending for event in p.events],
         [values for p in pending for values in p.event_values],
     )
-    links = [link for p in pending for link in _duplicate_links(p.case, p.matches)]
+    links = [link for p in pending for link in _duplicate_links(p.case, p.matches or [])]
     if links:
         rows_insert(links)
     new_case_tasks_add([p.case.pk for p in pending])
@@ -115,21 +120,14 @@ def cases_write(pending: list[PendingCase]) -> None:
 def _cases_write_pg(pending: list[PendingCase]) -> None:
     """PostgreSQL: the batch in two statements instead of ten. Each statement costs ~0.2 ms
     of CPU between Django, psycopg and the server however small it is, and an intake is
-    otherwise cheap (docs/BENCHMARKS.md). First the numbers and the case ids (sequences,
+    otherwise cheap (docs/BENCHMARKS.md). First the numbers, the case ids (sequences,
     outside any transaction: a failed write leaves gaps, as numbers always could on
-    PostgreSQL); then one statement inserts the cases, their timeline rows, duplicate links
-    and task rows (data-modifying WITH) and appends the audit rows (`core_audit_append`).
-    One statement is atomic by itself, so no BEGIN and COMMIT either: outside a caller's
-    transaction the batch runs in autocommit, inside one in a savepoint
-    (`_batch_transaction`)."""
-    for _day, group in groupby(pending, key=lambda p: timezone.localdate(p.case.created_at)):
-        items = list(group)
-        pairs = next_numbers_and_ids(items[0].case.created_at, len(items), _case_id_sequence())
-        for item, (number, case_id) in zip(items, pairs, strict=True):
-            item.case.number = item.case_values[_at.number] = number
-            item.case.pk = case_id
-            for event, values in zip(item.events, item.event_values, strict=True):
-                event.case_id = values[_at.event_case] = case_id
+    PostgreSQL) and the duplicate candidates (`_numbers_and_matches`); then one statement
+    inserts the cases, their timeline rows, duplicate links and task rows (data-modifying
+    WITH) and appends the audit rows (`core_audit_append`). One statement is atomic by
+    itself, so no BEGIN and COMMIT either: outside a caller's transaction the batch runs in
+    autocommit, inside one in a savepoint (`_batch_transaction`)."""
+    _numbers_and_matches(pending)
     sql, params, with_tasks = _pg_statement(pending)
     with kept_cursor() as cursor:
         cursor.execute(sql, params)
@@ -137,6 +135,76 @@ def _cases_write_pg(pending: list[PendingCase]) -> None:
         item.case._state.adding, item.case._state.db = False, connection.alias
     if not with_tasks:  # another task backend: it gets the tasks after commit
         new_case_tasks_add([p.case.pk for p in pending])
+
+
+def _numbers_and_matches(pending: list[PendingCase]) -> None:
+    """One read for the batch: each intake's number (its day's sequence) and case id, in
+    batch order, and the duplicate candidates of the intakes still to be checked. The first
+    intake of a day finds no sequence (NULL): it is created and the read made again."""
+    for _ in range(3):
+        rows = rows_fetch(_PG_READ, [_case_id_sequence(), _read_rows(pending)])
+        missing = {_day(pending[row[0]]) for row in rows if row[1] is None}
+        if not missing:
+            break
+        for day in missing:
+            day_sequence_create(day)
+    else:
+        raise DatabaseError("could not create the case number sequence")
+    found: dict[int, list] = {}
+    for i, number, case_id, *candidate in rows:
+        if i not in found:
+            _numbered(pending[i], number_text(_day(pending[i]), number), case_id)
+            found[i] = []
+        if candidate[0] is not None:
+            found[i].append(tuple(candidate))
+    for i, item in enumerate(pending):
+        if item.matches is None:
+            check = comparable(item.case)
+            _matches_apply(item, matches_among(item.case, found[i]) if check else [])
+
+
+def _day(item: PendingCase) -> dt.date:
+    return timezone.localdate(item.case.created_at)
+
+
+def _read_rows(pending: list[PendingCase]) -> str:
+    rows = []
+    for i, item in enumerate(pending):
+        box = search_box(item.case) if item.matches is None else None
+        rows.append({"i": i, "seq": day_sequence(_day(item)), **(box or {})})
+    return json_transport(rows)
+
+
+# nextval in a MATERIALIZED CTE: drawn once per intake and in batch order, however the join
+# after it is planned. `s`: one row per category an intake's duplicates are searched in.
+_PG_READ = (
+    "WITH k AS MATERIALIZED (SELECT r.*, nextval(to_regclass(r.seq)) AS number, "
+    "nextval(%s::regclass) AS case_id FROM jsonb_to_recordset(%s::jsonb) AS r(i int, "
+    "seq text, cat bigint, parent bigint, t0 timestamptz, t1 timestamptz, lat0 float8, "
+    "lat1 float8, lng0 float8, lng1 float8)), "
+    f"s AS (SELECT k.i, k.t0, k.t1, k.lat0, k.lat1, k.lng0, k.lng1, {SEARCH_CATEGORIES} AS cat "
+    "FROM k WHERE k.cat IS NOT NULL) "
+    "SELECT k.i, k.number, k.case_id, c.id, c.lat, c.lng, c.text_tokens, c.category_id "
+    f"FROM k LEFT JOIN (s CROSS JOIN LATERAL ({NEARBY_LATERAL}) AS c) ON s.i = k.i "
+    "ORDER BY k.i"
+)
+
+
+def _numbered(item: PendingCase, number: str, case_id: int) -> None:
+    item.case.number = item.case_values[_at.number] = number
+    item.case.pk = case_id
+    for event, values in zip(item.events, item.event_values, strict=True):
+        event.case_id = values[_at.event_case] = case_id
+
+
+def _matches_apply(item: PendingCase, matches: list) -> None:
+    """The batch's duplicate check found `matches`: flag the case and add its note."""
+    item.matches = matches
+    if matches:
+        item.case.duplicate_suspected = item.case_values[_at.duplicate] = True
+        note = _duplicate_note(item)
+        item.events.append(note)
+        item.event_values.append(insert_values(note))
 
 
 _ID_SEQUENCE: dict[str, str] = {}
@@ -157,7 +225,9 @@ def _pg_statement(pending: list[PendingCase]) -> tuple[str, list, bool]:
     as JSON, so the text is one of four whatever the batch holds (`insert_from_json`)."""
     cases = [[p.case.pk, *p.case_values] for p in pending]
     events = [values for p in pending for values in p.event_values]
-    links = [insert_values(link) for p in pending for link in _duplicate_links(p.case, p.matches)]
+    links = [
+        insert_values(link) for p in pending for link in _duplicate_links(p.case, p.matches or [])
+    ]
     tasks = new_case_task_rows([p.case.pk for p in pending])
     parts = [(Case, cases, True)]
     more = ((CaseEvent, events), (DuplicateCandidate, links), (DBTaskResult, tasks or []))
@@ -180,6 +250,10 @@ class _At:
     @cached_property
     def event_case(self) -> int:
         return insert_position(CaseEvent, "case_id")
+
+    @cached_property
+    def duplicate(self) -> int:
+        return insert_position(Case, "duplicate_suspected")
 
 
 _at = _At()
@@ -287,21 +361,24 @@ def _events(item: PendingCase) -> list[CaseEvent]:
             )
         )
     if item.matches:
-        events.append(
-            model_new(
-                CaseEvent,
-                case=case,
-                actor=None,
-                actor_label="系统",
-                action=Action.NOTE,
-                from_status=case.status,
-                to_status=case.status,
-                reason="疑似重复",
-                data={"duplicate_candidates": [m.candidate_id for m in item.matches]},
-                at=at,
-            )
-        )
+        events.append(_duplicate_note(item))
     return events
+
+
+def _duplicate_note(item: PendingCase) -> CaseEvent:
+    case = item.case
+    return model_new(
+        CaseEvent,
+        case=case,
+        actor=None,
+        actor_label="系统",
+        action=Action.NOTE,
+        from_status=case.status,
+        to_status=case.status,
+        reason="疑似重复",
+        data={"duplicate_candidates": [m.candidate_id for m in item.matches]},
+        at=case.created_at,
+    )
 
 
 def _duplicate_links(case: Case, matches: list) -> list[DuplicateCandidate]:

@@ -61,19 +61,10 @@ def _pg_next(day: dt.date, count: int) -> list[int]:
     return [number for number, _ in _pg_next_with(day, count, "")]
 
 
-def next_numbers_and_ids(now: dt.datetime, count: int, id_sequence: str) -> list[tuple[str, int]]:
-    """PostgreSQL: `count` new numbers of the local day of `now`, each with a new value of
-    `id_sequence` (the case table's id), from one statement: for a write that puts both in
-    its rows itself instead of reading the ids back (services/intake_write.py)."""
-    day = timezone.localdate(now)
-    pairs = _pg_next_with(day, count, id_sequence)
-    return [(f"{day:%Y%m%d}{number:05d}", id_) for number, id_ in pairs]
-
-
 def _pg_next_with(day: dt.date, count: int, id_sequence: str) -> list[tuple[int, int | None]]:
     """(number, id) pairs, both ascending; NULL from to_regclass means the day's sequence
     does not exist yet (the ids then taken are simply skipped)."""
-    name = f"{SEQUENCE_PREFIX}{day:%Y%m%d}"
+    name = day_sequence(day)
     ids = "nextval(%s::regclass)" if id_sequence else "NULL"
     params = [name, id_sequence, count] if id_sequence else [name, count]
     sql = f"SELECT nextval(to_regclass(%s)), {ids} FROM generate_series(1, %s)"  # noqa: S608
@@ -87,6 +78,23 @@ def _pg_next_with(day: dt.date, count: int, id_sequence: str) -> list[tuple[int,
                 return list(zip(numbers, ids, strict=True))
             _pg_create(cursor, name, day)
     raise DatabaseError(f"could not create case number sequence {name}")
+
+
+def day_sequence(day: dt.date) -> str:
+    """PostgreSQL: the name of the day's number sequence (for a statement that draws from it
+    itself, services/intake_write.py)."""
+    return f"{SEQUENCE_PREFIX}{day:%Y%m%d}"
+
+
+def number_text(day: dt.date, value: int) -> str:
+    return f"{day:%Y%m%d}{value:05d}"
+
+
+def day_sequence_create(day: dt.date) -> None:
+    """PostgreSQL: create the day's sequence if it does not exist yet (the first intake of a
+    day, which found no sequence to draw from)."""
+    with kept_cursor() as cursor:
+        _pg_create(cursor, day_sequence(day), day)
 
 
 def _pg_create(cursor, name: str, day: dt.date) -> None:

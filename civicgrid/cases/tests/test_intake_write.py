@@ -265,8 +265,9 @@ def test_a_writer_stopped_mid_batch_leaves_the_others_to_write_alone(setup):
 
 
 def test_postgresql_writes_a_batch_with_two_statements(setup, settings):
-    """Numbers and ids, then one statement for the cases, their timeline rows, links, task
-    rows and audit rows: no BEGIN, no COMMIT, nothing read back."""
+    """One read for the numbers, the ids and every intake's duplicate candidates, then one
+    statement for the cases, their timeline rows, links, task rows and audit rows: no
+    duplicate check of its own per intake, no BEGIN, no COMMIT, nothing read back."""
     if connection.vendor != "postgresql":
         pytest.skip("SQLite writes a batch as one transaction of several statements")
     from django.test.utils import CaptureQueriesContext
@@ -279,6 +280,8 @@ def test_postgresql_writes_a_batch_with_two_statements(setup, settings):
         mine = _report_with_queued(actors, category, queued)
     writes = [q["sql"] for q in ctx.captured_queries if "nextval" in q["sql"] or "WITH" in q["sql"]]
     assert len(writes) == 2 and "core_audit_append" in writes[1]
+    assert "cases_case" in writes[0] and "LATERAL" in writes[0]  # the candidates, batched
+    assert len(ctx.captured_queries) == 2, [q["sql"][:60] for q in ctx.captured_queries]
     assert not any("SAVEPOINT" in q["sql"] for q in ctx.captured_queries)
     # Django does not log BEGIN on PostgreSQL: ask which transaction a batch would open
     assert isinstance(intake_write._batch_transaction(), contextlib.nullcontext)
@@ -315,3 +318,24 @@ def test_a_refused_replay_inside_a_transaction_answers_the_first_case(setup):
         assert again.case.pk == first.pk and not again.created
         assert Case.objects.filter(idempotency_key="once").count() == 1  # still usable
     assert audit_verify_chain()[1] == []
+
+
+def test_postgresql_numbers_the_first_intake_of_a_day_from_a_new_sequence(setup):
+    """The batch's read finds no sequence for a day nobody has reported on yet: it creates it
+    and reads again, and the day's numbers start at 00001 and follow on."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite numbers from a counter row")
+    import datetime as dt
+
+    import time_machine
+    from django.utils import timezone
+
+    actors, category = setup
+    day = dt.datetime(2031, 5, 17, 10, 0, tzinfo=timezone.get_current_timezone())
+    with time_machine.travel(day, tick=False):
+        first = _first_report(actors, category)
+        second = _first_report(actors, category)  # same place and words: a duplicate
+    assert [first.number, second.number] == ["2031051700001", "2031051700002"]
+    stored = Case.objects.get(pk=second.pk)
+    assert stored.duplicate_suspected and stored.events.filter(reason="疑似重复").exists()
+    assert DuplicateCandidate.objects.filter(case=second, candidate=first).exists()
