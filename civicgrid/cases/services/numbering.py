@@ -41,7 +41,7 @@ def next_numbers(now: dt.datetime, count: int) -> list[str]:
     else:
         last = _counter_next(day, count)
         values = list(range(last - count + 1, last + 1))
-    return [f"{day:%Y%m%d}{value:05d}" for value in values]
+    return [number_text(day, value) for value in values]
 
 
 def _counter_next(day: dt.date, count: int) -> int:
@@ -57,25 +57,16 @@ def _counter_next(day: dt.date, count: int) -> int:
 
 
 def _pg_next(day: dt.date, count: int) -> list[int]:
-    """nextval of the day's sequence `count` times."""
-    return [number for number, _ in _pg_next_with(day, count, "")]
-
-
-def _pg_next_with(day: dt.date, count: int, id_sequence: str) -> list[tuple[int, int | None]]:
-    """(number, id) pairs, both ascending; NULL from to_regclass means the day's sequence
-    does not exist yet (the ids then taken are simply skipped)."""
+    """nextval of the day's sequence `count` times, ascending. NULL from to_regclass means
+    the day's sequence does not exist yet: it is created and drawn from again."""
     name = day_sequence(day)
-    ids = "nextval(%s::regclass)" if id_sequence else "NULL"
-    params = [name, id_sequence, count] if id_sequence else [name, count]
-    sql = f"SELECT nextval(to_regclass(%s)), {ids} FROM generate_series(1, %s)"  # noqa: S608
+    sql = "SELECT nextval(to_regclass(%s)) FROM generate_series(1, %s)"
     with kept_cursor() as cursor:
         for _ in range(3):
-            cursor.execute(sql, params)
+            cursor.execute(sql, [name, count])
             rows = cursor.fetchall()
             if rows[0][0] is not None:
-                numbers = sorted(int(row[0]) for row in rows)
-                ids = sorted(row[1] for row in rows) if id_sequence else [None] * count
-                return list(zip(numbers, ids, strict=True))
+                return sorted(int(row[0]) for row in rows)
             _pg_create(cursor, name, day)
     raise DatabaseError(f"could not create case number sequence {name}")
 
