@@ -4,12 +4,14 @@ Intake pages, the camera endpoint, the hotline form and Open311 all call `case_r
 validate their own input format and upload content, this module owns the rules of a case.
 
 Why the intake is shaped this way (docs/BENCHMARKS.md, "Case intake"): every read —
-locating, routing, the duplicate scan — happens before the write transaction opens, and
-reference data (categories, the responsibility list, departments, grid types) comes from
-per-process snapshots (cases/refdata.py). The one transaction then holds
-only the number, the case, its timeline rows, the duplicate links, the task row and the
-audit append: on SQLite that is the time the single write lock is held, on PostgreSQL the
-time the audit chain's head row stays locked, and one commit per intake instead of three.
+locating, routing, the duplicate scan — happens before the write transaction opens (on
+PostgreSQL the duplicate scan is part of the batch's one read, made just before its write,
+services/intake_write.py), and reference data (categories, the responsibility list,
+departments, grid types) comes from per-process snapshots (cases/refdata.py). The one
+transaction then holds only the number, the case, its timeline rows, the duplicate links,
+the task row and the audit append: on SQLite that is the time the single write lock is
+held, on PostgreSQL the time the audit chain's head row stays locked, and one commit per
+intake instead of three.
 Intakes that reach that transaction at the same moment in one process share it (group
 commit, services/intake_write.py).
 
