@@ -1,7 +1,9 @@
-"""`locate(lat, lng)`: which unit grid a point lies in, from an in-memory shapely STRtree.
+"""`locate(lat, lng)`: which unit grid a point lies in, from an in-memory index.
 
-Why in memory: a point query against ~100k quads takes microseconds in shapely, far less
-than any database round trip, and needs no GDAL/PostGIS (DESIGN.md §4).
+Why in memory: a point query against ~100k quads takes microseconds, far less than any
+database round trip, and needs no GDAL/PostGIS (DESIGN.md §4). Shapely parses the
+boundaries; the query itself is pure Python (`pointindex` says why: shapely gives up the
+GIL on every call, which a loaded threaded server pays for many times over).
 
 Why it stays correct across processes: every boundary change bumps `GeoIndexState.version`
 in the same transaction (services._bump_geo_version) and stamps the changed region with the
@@ -30,6 +32,8 @@ from django.utils.translation import gettext as _
 
 from civicgrid.core.refcache import refversion_of, request_recheck_seconds
 
+from .pointindex import CellGrid, Shape, grid_build
+
 LOCATE_RECHECK_SECONDS = 2.0
 GEO_VERSION = "grids.geoindex"  # its name among the reference-data counters
 GEO_VERSION_SQL = "SELECT 'grids.geoindex', version FROM grids_geoindexstate WHERE id = 1"
@@ -55,21 +59,40 @@ class Location:
 @dataclass(frozen=True)
 class _Snapshot:
     """One built index. Rows are (id, code, name, path), or None for a unit removed since the
-    last full build (its geometry is None too, so the tree never returns it). Locations are
-    made on first hit and cached: building 100k of them up front would double rebuild time."""
+    last full build (its geometry is None too, so the grid never returns it). Locations and
+    shapes are made on first hit and cached: building 100k of them up front would double
+    rebuild time."""
 
     version: int
-    tree: shapely.STRtree
+    grid: CellGrid
     geoms: np.ndarray
     rows: list[tuple | None]
     locs: list[Location | None]  # lazily filled cache, parallel to rows
     pos: dict[int, int]  # unit id -> position
     size: int  # live units
+    shapes: list[Shape | None] = field(default_factory=list)  # lazily filled, parallel to rows
+
+    def __post_init__(self) -> None:
+        self.shapes.extend([None] * (len(self.rows) - len(self.shapes)))
 
     def location(self, i: int) -> Location:
         row = self.rows[i]
         loc = self.locs[i] = Location(unit_id=row[0], code=row[1], name=row[2], path=row[3])
         return loc
+
+    def hits(self, x: float, y: float) -> list[int]:
+        """Units covering the point (inside or on the boundary)."""
+        shapes = self.shapes
+        found = []
+        for i in self.grid.candidates(x, y):
+            shape = shapes[i] or self.shape(i)
+            if shape.covers(x, y):
+                found.append(i)
+        return found
+
+    def shape(self, i: int) -> Shape:
+        shape = self.shapes[i] = Shape.of(self.geoms[i])
+        return shape
 
 
 @dataclass
@@ -100,13 +123,13 @@ def locate(lat: float, lng: float) -> Location | None:
     if index.check_at <= _monotonic():
         ensure_fresh()
     snap = index.snap
-    hits = snap.tree.query(shapely.Point(lng, lat), predicate="intersects")
+    hits = snap.hits(lng, lat)
     if len(hits) == 1:
         i = hits[0]
-    elif len(hits) == 0:
+    elif not hits:
         return None
     else:
-        i = min(hits.tolist(), key=lambda j: snap.rows[j][1])
+        i = min(hits, key=lambda j: snap.rows[j][1])
     return snap.locs[i] or snap.location(i)
 
 
@@ -216,7 +239,7 @@ def _full(version: int) -> _Snapshot:
     geoms = _parse(rows)
     keys = [r[:4] for r in rows]
     pos = {r[0]: i for i, r in enumerate(rows)}
-    return _Snapshot(version, shapely.STRtree(geoms), geoms, keys, [None] * len(rows), pos,
+    return _Snapshot(version, grid_build(geoms), geoms, keys, [None] * len(rows), pos,
                      len(rows))  # fmt: skip
 
 
@@ -228,11 +251,11 @@ def _incremental(snap: _Snapshot, version: int) -> _Snapshot | None:
     live = [r for r in changed if r[5] and r[4] is not None]
     new_geoms = _parse(live)
     geoms, rows, locs, pos = snap.geoms.copy(), list(snap.rows), list(snap.locs), dict(snap.pos)
-    size = snap.size
+    shapes, size = list(snap.shapes), snap.size
     for r in changed:
         i = pos.get(r[0])
         if i is not None and rows[i] is not None:
-            geoms[i] = rows[i] = locs[i] = None
+            geoms[i] = rows[i] = locs[i] = shapes[i] = None
             size -= 1
     appended: list[int] = []  # indices into new_geoms of units not in the index yet
     for j, r in enumerate(live):
@@ -247,7 +270,7 @@ def _incremental(snap: _Snapshot, version: int) -> _Snapshot | None:
         size += 1
     if appended:
         geoms = np.concatenate([geoms, new_geoms[appended]])
-    new = _Snapshot(version, shapely.STRtree(geoms), geoms, rows, locs, pos, size)
+    new = _Snapshot(version, grid_build(geoms), geoms, rows, locs, pos, size, shapes)
     return new if size == _live_unit_count() else None
 
 

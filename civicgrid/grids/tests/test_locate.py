@@ -13,8 +13,10 @@ The `tree` fixture has, from west to east, grid A (units 01 south, 02 north), gr
 
 import dataclasses
 import math
+import sys
 import time
 
+import numpy as np
 import pytest
 from django.core.signals import request_started
 from django.db import close_old_connections, connection, transaction
@@ -83,6 +85,27 @@ def test_location_carries_ancestors(tree):
 )
 def test_shared_edges_resolve_to_smallest_code(tree, lat, lng, expected):
     assert code_at(lat, lng) == expected
+
+
+def test_a_warm_locate_makes_no_shapely_call(tree):
+    """Shapely gives up the GIL on every call, which a loaded threaded server pays for many
+    times over (grids/pointindex.py): once a unit has been hit, locating is pure Python."""
+    assert code_at(33.49, 119.11) == "32080300100101"  # builds the index and the unit's shape
+    calls = []
+
+    def watch(frame, event, arg):
+        if event == "c_call" and isinstance(arg, np.ufunc):
+            calls.append(arg.__name__)
+        elif event == "call" and "shapely" in frame.f_code.co_filename:
+            calls.append(frame.f_code.co_name)
+
+    sys.setprofile(watch)
+    try:
+        found = [code_at(33.49, 119.11), code_at(33.49, 119.111), code_at(33.47, 119.11)]
+    finally:
+        sys.setprofile(None)
+    assert found == ["32080300100101", "32080300100101", None]
+    assert calls == []
 
 
 @pytest.mark.parametrize(
