@@ -60,6 +60,7 @@ class CellGrid:
         return self.ids[start:end] + list(self.wide) if self.wide else self.ids[start:end]
 
 
+_MAX_SIDE = 1 << 20
 _ROWS = 1 << 32  # a cell's key is col * _ROWS + row; rows never come near this
 
 
@@ -73,7 +74,9 @@ def grid_build(geoms: np.ndarray) -> CellGrid:
     lb = b[live]
     x0, y0 = float(lb[:, 0].min()), float(lb[:, 1].min())
     spans = np.maximum(lb[:, 2] - lb[:, 0], lb[:, 3] - lb[:, 1])
-    size = float(np.median(spans)) or float(spans.max()) or 1e-9
+    extent = max(float(lb[:, 2].max()) - x0, float(lb[:, 3].max()) - y0)
+    # About one typical unit per cell, but never more than _MAX_SIDE cells a side (slivers).
+    size = max(float(np.median(spans)), extent / _MAX_SIDE) or 1e-9
     c0, c1 = (np.floor((lb[:, k] - x0) / size).astype(np.int64) for k in (0, 2))
     r0, r1 = (np.floor((lb[:, k] - y0) / size).astype(np.int64) for k in (1, 3))
     height, count = r1 - r0 + 1, (c1 - c0 + 1) * (r1 - r0 + 1)

@@ -126,3 +126,14 @@ def test_grid_keeps_huge_polygons_apart_and_skips_removed_ones():
 def test_empty_grid_has_no_candidates():
     grid = grid_build(np.array([None, None], dtype=object))
     assert grid.candidates(0.0, 0.0) == []
+
+
+def test_slivers_do_not_make_the_grid_huge():
+    """Mostly micro-polygons and one far away: the cell size has a floor, so keys stay small
+    and a point still finds its polygon."""
+    tiny = [shapely.box(i * 1e-12, 0, (i + 1) * 1e-12, 1e-12) for i in range(5)]
+    far = shapely.box(50.0, 50.0, 50.5, 50.5)
+    grid = grid_build(np.array([*tiny, far], dtype=object))
+    assert grid.size >= 50.5 / (1 << 20)
+    assert 2 in grid.candidates(2.5e-12, 0.5e-12)
+    assert 5 in grid.candidates(50.25, 50.25)
