@@ -3,7 +3,7 @@
 Why in memory: a point query against ~100k quads takes microseconds, far less than any
 database round trip, and needs no GDAL/PostGIS (DESIGN.md §4). Shapely parses the
 boundaries; the query itself is pure Python (`pointindex` says why: shapely gives up the
-GIL on every call, which a loaded threaded server pays for many times over).
+GIL on every call, and a loaded threaded server pays for each hand-over).
 
 Why it stays correct across processes: every boundary change bumps `GeoIndexState.version`
 in the same transaction (services._bump_geo_version) and stamps the changed region with the

@@ -88,8 +88,8 @@ def test_shared_edges_resolve_to_smallest_code(tree, lat, lng, expected):
 
 
 def test_a_warm_locate_makes_no_shapely_call(tree):
-    """Shapely gives up the GIL on every call, which a loaded threaded server pays for many
-    times over (grids/pointindex.py): once a unit has been hit, locating is pure Python."""
+    """Shapely gives up the GIL on every call, and a loaded threaded server pays for each
+    hand-over (grids/pointindex.py): once a unit has been hit, locating is pure Python."""
     assert code_at(33.49, 119.11) == "32080300100101"  # builds the index and the unit's shape
     calls = []
 
