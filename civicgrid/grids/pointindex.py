@@ -9,7 +9,9 @@ CPU under contention; on the case intake as a whole the gain was within the host
 (docs/BENCHMARKS.md, twelfth session). Here a query is a dict lookup and some float
 arithmetic that never leaves the interpreter, and in the locate bench it answers 1.6-1.9
 times as many points per second as the bare STRtree. Shapely still parses boundaries and
-gives their bounds and coordinates, once per build and once per unit's first hit.
+gives their bounds and coordinates, once per build and once per unit's first hit, and it
+tests the rare boundary with hundreds of vertices (`DETAILED_VERTICES`), where a Python loop
+over the edges would cost more than the hand-over.
 
 The index is a uniform grid of square cells about the size of a typical unit; each cell
 lists the polygons whose bounding box touches it. A unit spanning more than `WIDE_CELLS`
@@ -29,11 +31,16 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any
 
 import numpy as np
 import shapely
 
 WIDE_CELLS = 1024  # a polygon whose box spans more cells than this is tested for every point
+# Above this many vertices the plain-Python test costs more than shapely's call and the GIL
+# hand-over together (~30 µs for 500 vertices against ~4 µs + ~15 µs): such a boundary is
+# tested by shapely. Unit grids drawn by hand have tens of vertices.
+DETAILED_VERTICES = 256
 _TRUST = 1e-12  # |det| below this share of its terms' size is recomputed exactly
 
 Ring = tuple[tuple[float, float], ...]
@@ -107,9 +114,13 @@ class Shape:
     maxx: float
     maxy: float
     polygons: Rings
+    detailed: Any = None  # the geometry of a boundary with many vertices
 
     @classmethod
     def of(cls, geom) -> Shape:
+        minx, miny, maxx, maxy = geom.bounds
+        if shapely.get_num_coordinates(geom) > DETAILED_VERTICES:
+            return cls(minx, miny, maxx, maxy, (), geom)  # not prepared: shared by threads
         polygons = geom.geoms if hasattr(geom, "geoms") else [geom]
         out = []
         for polygon in polygons:
@@ -117,13 +128,14 @@ class Shape:
                 continue  # boundaries are validated as (multi)polygons; nothing else covers
             rings = [polygon.exterior, *polygon.interiors]
             out.append(tuple(tuple(map(tuple, ring.coords)) for ring in rings))
-        minx, miny, maxx, maxy = geom.bounds
         return cls(minx, miny, maxx, maxy, tuple(out))
 
     def covers(self, x: float, y: float) -> bool:
         """Whether the point lies inside or on the boundary."""
         if not (self.minx <= x <= self.maxx and self.miny <= y <= self.maxy):
             return False
+        if self.detailed is not None:
+            return bool(shapely.intersects_xy(self.detailed, x, y))
         return covers(self.polygons, x, y)
 
 

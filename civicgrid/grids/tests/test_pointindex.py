@@ -13,7 +13,7 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from civicgrid.grids.pointindex import WIDE_CELLS, Shape, grid_build, ring_side
+from civicgrid.grids.pointindex import DETAILED_VERTICES, WIDE_CELLS, Shape, grid_build, ring_side
 
 SQUARE = shapely.box(0.0, 0.0, 1.0, 1.0)
 
@@ -137,3 +137,18 @@ def test_slivers_do_not_make_the_grid_huge():
     assert grid.size >= 50.5 / (1 << 20)
     assert 2 in grid.candidates(2.5e-12, 0.5e-12)
     assert 5 in grid.candidates(50.25, 50.25)
+
+
+def test_a_detailed_boundary_is_tested_by_shapely_with_the_same_answers():
+    n = DETAILED_VERTICES + 50
+    ring = [
+        (math.cos(2 * math.pi * i / n) * (1 + 0.1 * math.sin(14 * math.pi * i / n)),
+         math.sin(2 * math.pi * i / n))
+        for i in range(n)
+    ]  # fmt: skip
+    geom = shapely.Polygon(ring)
+    shape = Shape.of(geom)
+    assert shape.detailed is not None and shape.polygons == ()
+    rng = np.random.default_rng(9)
+    for x, y in [*rng.uniform(-1.2, 1.2, size=(500, 2)).tolist(), *ring]:
+        assert shape.covers(x, y) == reference(geom, x, y)
