@@ -116,8 +116,8 @@ def test_grid_keeps_huge_polygons_apart_and_skips_removed_ones():
     huge = shapely.box(-1000, -1000, 1000, 1000)
     geoms = np.array([*small, None, huge], dtype=object)
     grid = grid_build(geoms)
-    assert grid.wide == (11,)  # more than WIDE_CELLS cells of the small ones' size
-    assert 2000 * 2000 > WIDE_CELLS
+    assert grid.size == 1.0 and (2000 / grid.size) ** 2 > WIDE_CELLS  # cells as the small ones
+    assert grid.wide == (11,)
     assert {2, 11} <= set(grid.candidates(2.5, 0.5)) <= {1, 2, 3, 11}
     assert grid.candidates(-500.0, -500.0) == [11]  # below and left of every small box
     assert 10 not in {i for key in grid.cells.values() for i in grid.ids[key[0] : key[1]]}
