@@ -4,10 +4,16 @@ Why a task: telling the grid's staff about a new case means finding them (a join
 assignments and the region tree) and writing one inbox row each. None of that decides
 whether the report is accepted, so it does not belong on the resident's request or inside
 the intake's write transaction.
+
+Why one task per write batch, not per case: the intake writes the cases that arrive together
+in one batch (services/intake_write.py), and each task row is one more row in that write (a
+table with four indexes, one on a random UUID); the worker then claims each task and records
+its start and end. One `notify_new_cases` row carries the batch's case ids.
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
@@ -16,10 +22,35 @@ from django_tasks import task
 from django_tasks_db import DatabaseBackend
 
 NEW_CASE_VERB = "new_case"
+log = logging.getLogger(__name__)
+
+
+@task()
+def notify_new_cases(case_ids: list[int]) -> int:
+    """Tell the staff about each case of one intake batch; returns how many were told.
+    Each case in its own savepoint: a case whose notice fails (logged) leaves the others'
+    notices written, and the task then ends failed, so its result shows the failure."""
+    told, failed = 0, []
+    for case_id in case_ids:
+        try:
+            with transaction.atomic():
+                told += _new_case_notify(case_id)
+        except Exception:
+            log.exception("new case %s: notifying its staff failed", case_id)
+            failed.append(case_id)
+    if failed:
+        raise RuntimeError(f"notifying the staff of new cases {failed} failed")
+    return told
 
 
 @task()
 def notify_new_case(case_id: int) -> int:
+    """One case: what the intake queued before `notify_new_cases`. Kept so that rows still
+    in a queue when this version is deployed run."""
+    return _new_case_notify(case_id)
+
+
+def _new_case_notify(case_id: int) -> int:
     """Inbox rows for the staff of the grid the case fell in (the centre's operators for a
     case located nowhere), except whoever reported or typed it in. Returns how many."""
     from .. import notify
@@ -46,19 +77,20 @@ def _reported_by(case_id: int) -> set[int | None]:
 
 
 def new_case_tasks_add(case_ids: list[int]) -> None:
-    """Queue `notify_new_case` for each new case, from inside the intake's transaction.
+    """Queue `notify_new_cases` for a batch's new cases, from inside the intake's transaction.
 
-    The database backend's rows are written here, in that transaction, so they commit with
-    the cases and no worker sees a task before its case; they are built as the backend's own
-    `enqueue` builds them (its pre_save signal's "no run_after" date included), in one
-    multi-row INSERT instead of one ORM save each. The backend's `task_enqueued` signal, which
-    django-tasks only logs, is not sent. Any other backend could run a task at once, so it
-    gets the tasks after commit.
+    The database backend's row is written here, in that transaction, so it commits with the
+    cases and no worker sees a task before its cases; it is built as the backend's own
+    `enqueue` builds it (its pre_save signal's "no run_after" date included), without an ORM
+    save. The backend's `task_enqueued` signal, which django-tasks only logs, is not sent.
+    Any other backend could run a task at once, so it gets the task after commit.
     """
+    if not case_ids:
+        return
     rows = new_case_task_rows(case_ids)
     if rows is None:
-        for case_id in case_ids:
-            transaction.on_commit(lambda case_id=case_id: notify_new_case.enqueue(case_id))
+        ids = list(case_ids)
+        transaction.on_commit(lambda: notify_new_cases.enqueue(ids))
         return
     from django_tasks_db.models import DBTaskResult
 
@@ -68,13 +100,13 @@ def new_case_tasks_add(case_ids: list[int]) -> None:
 
 
 def new_case_task_rows(case_ids: list[int]) -> list[list] | None:
-    """The database backend's rows for `case_ids` as `insert_values` lists, to be inserted
-    with the cases; None when the task backend is another one (then the tasks are queued
-    after commit, `new_case_tasks_add`)."""
-    backend = notify_new_case.get_backend()
+    """The database backend's row for a batch's `case_ids` (one task: a list of one
+    `insert_values` list, empty for no cases), to be inserted with the cases; None when the
+    task backend is another one (then the task is queued after commit, `new_case_tasks_add`)."""
+    backend = notify_new_cases.get_backend()
     if not isinstance(backend, DatabaseBackend):
         return None
-    return _task_rows(case_ids, backend.alias)
+    return [_task_row(list(case_ids), backend.alias)] if case_ids else []
 
 
 # Per (vendor, backend, task options): the column values shared by every intake's task row
@@ -84,27 +116,23 @@ def new_case_task_rows(case_ids: list[int]) -> list[list] | None:
 _TEMPLATES: dict[tuple, tuple[list, list]] = {}
 
 
-def _task_rows(case_ids: list[int], backend_name: str) -> list[list]:
-    """The rows' column values: one template row prepared by the model's fields (once per
-    process), then what differs per batch (the enqueue time) and per case (the id and the
-    arguments), prepared by their fields."""
+def _task_row(case_ids: list[int], backend_name: str) -> list:
+    """The row's column values: a template row prepared by the model's fields (once per
+    process), then what differs per batch (the id, the arguments, the enqueue time),
+    prepared by their fields."""
     conn = connections[DEFAULT_DB_ALIAS]
     common, slots = _template(conn, backend_name)
     (at_id, id_field), (at_args, args_field), (at_enqueued, enqueued_field) = slots
-    enqueued = enqueued_field.get_db_prep_save(timezone.now(), conn)
-    rows = []
-    for case_id in case_ids:
-        row = list(common)
-        row[at_id] = id_field.get_db_prep_save(uuid.uuid4(), conn)
-        row[at_args] = args_field.get_db_prep_save({"args": [case_id], "kwargs": {}}, conn)
-        row[at_enqueued] = enqueued
-        rows.append(row)
-    return rows
+    row = list(common)
+    row[at_id] = id_field.get_db_prep_save(uuid.uuid4(), conn)
+    row[at_args] = args_field.get_db_prep_save({"args": [case_ids], "kwargs": {}}, conn)
+    row[at_enqueued] = enqueued_field.get_db_prep_save(timezone.now(), conn)
+    return row
 
 
 def _template(conn, backend_name: str) -> tuple[list, list]:
     """(template row, [(position, field)] of the id, the arguments and the enqueue time)."""
-    t = notify_new_case
+    t = notify_new_cases
     key = (conn.vendor, backend_name, t.priority, t.module_path, t.queue_name, t.run_after)
     found = _TEMPLATES.get(key)
     if found is None:
@@ -117,7 +145,7 @@ def _template_build(backend_name: str) -> tuple[list, list]:
 
     from civicgrid.core.fastsql import insert_position, insert_values
 
-    t = notify_new_case
+    t = notify_new_cases
     template = DBTaskResult(
         args_kwargs={},
         priority=t.priority,

@@ -98,8 +98,10 @@ def test_a_batch_writes_every_case_as_a_lone_intake_would(setup, settings):
     assert on_spot.status == Status.HANDLED and on_spot.step_deadline is not None
     assert [e.action for e in on_spot.events.all()] == [Action.REPORT, Action.HANDLE_ON_SPOT]
 
-    tasks = DBTaskResult.objects.filter(task_path__endswith="notify_new_case")
-    assert sorted(t.args_kwargs["args"][0] for t in tasks) == sorted(c.pk for c in [first, *cases])
+    tasks = DBTaskResult.objects.filter(task_path__endswith="notify_new_cases")
+    assert tasks.count() == 2  # `first`'s own, then one for the batch of three
+    told = [pk for t in tasks for pk in t.args_kwargs["args"][0]]
+    assert sorted(told) == sorted(c.pk for c in [first, *cases])
     audit = {
         row.object_id: row.actor_id for row in AuditLog.objects.filter(object_type="cases.case")
     }
@@ -294,7 +296,7 @@ def test_postgresql_writes_a_batch_with_two_statements(setup, settings):
         assert stored.number == case.number and stored.events.filter(action=Action.REPORT)
         assert AuditLog.objects.filter(object_type="cases.case", object_id=str(case.pk)).exists()
     assert DuplicateCandidate.objects.filter(case_id=queued[0].case.pk, candidate=first).exists()
-    args = [t.args_kwargs["args"][0] for t in DBTaskResult.objects.all()]
+    args = [pk for t in DBTaskResult.objects.all() for pk in t.args_kwargs["args"][0]]
     assert sorted(args) == sorted([first.pk, *(c.pk for c in cases)])
     assert audit_verify_chain()[1] == []
 
