@@ -102,6 +102,28 @@ def _backlog(count: int) -> None:
             cursor.execute("ANALYZE")
 
 
+def _last_case_id() -> int:
+    from civicgrid.cases.models import Case
+
+    return Case.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+
+def _flagged_share(since: int) -> float:
+    """The share of a phase's intakes flagged as suspected duplicates. Why print it: the
+    bench files a street office's three months of reports every few seconds into one day's
+    duplicate window, so the share climbs from round to round, and a flagged intake writes
+    more (a note on its timeline, a link per candidate): later rounds weigh more than the
+    first."""
+    from django.db.models import Count, Q
+
+    from civicgrid.cases.models import Case
+
+    counts = Case.objects.filter(pk__gt=since).aggregate(
+        n=Count("pk"), flagged=Count("pk", filter=Q(duplicate_suspected=True))
+    )
+    return counts["flagged"] / counts["n"] if counts["n"] else 0.0
+
+
 def _recreate_pg(db: dict) -> None:
     import psycopg
 
@@ -232,7 +254,9 @@ def main() -> None:
         for _ in range(args.rounds):  # interleaved, so load drift on a shared box hits both
             for t, (port, _server) in servers.items():
                 base = run_clients(port, bare, args.clients, args.seconds, args.max)
+                since = _last_case_id()
                 api = run_clients(port, intake, args.clients, args.seconds, args.max)
+                api["flagged"] = _flagged_share(since)
                 rounds[t].append((base, api))
     finally:
         for _port, server in servers.values():
@@ -253,7 +277,8 @@ def report(engine: str, args, threads: int, rounds: list[tuple[dict, dict]]) -> 
         ratio = api["rps"] / base["rps"] if base["rps"] else 0.0
         print(
             f"round {n}: bare {base['rps']:7.1f} req/s ({base['errors']} err)  "
-            f"intake {api['rps']:7.1f} req/s ({api['errors']} err)  ratio {ratio:.2f}"
+            f"intake {api['rps']:7.1f} req/s ({api['errors']} err)  ratio {ratio:.2f}  "
+            f"duplicates {api['flagged']:.0%}"
         )
     base_rps = statistics.median(b["rps"] for b, _ in rounds)
     api_rps = statistics.median(a["rps"] for _, a in rounds)
