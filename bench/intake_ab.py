@@ -72,6 +72,7 @@ def start(root: Path, port: int, threads: int) -> subprocess.Popen:
 
 def phase(port: int, make_request, seconds: float) -> tuple[float, dict[str, float]]:
     """(req/s, CPU ms per request by group) of one phase."""
+    ib.age_out()  # every phase from the same state (intake_bench.py)
     before = cpu_by_group()
     result = ib.run_clients(port, make_request, 16, seconds, 50_000)
     after = cpu_by_group()

@@ -63,6 +63,8 @@ def main() -> None:
         ib.warm_up(port, intake)
         for _ in range(args.rounds):
             for name, make in (("bare", bare), ("intake", intake)):
+                if make is intake:
+                    ib.age_out()  # each intake phase from the same state (intake_bench.py)
                 before = {g: _cpu_seconds(m) for g, m in groups.items()}
                 idle0, total0 = _idle_and_total()
                 result = ib.run_clients(port, make, 16, args.seconds, 50_000)
