@@ -274,8 +274,8 @@ def main() -> None:
     ap.add_argument(
         "--accumulate",
         action="store_true",
-        help="leave earlier phases' cases in the duplicate window (before the thirteenth "
-        "session's last change): each intake phase then meets more duplicates than the last",
+        help="leave earlier phases' cases in the duplicate window (the workload until the "
+        "thirteenth session): each intake phase then meets more duplicates than the last",
     )
     args = ap.parse_args()
     threads = [int(t) for t in str(args.threads).split(",")]
@@ -295,8 +295,8 @@ def main() -> None:
             for t, (port, _server) in servers.items():
                 base = run_clients(port, bare, args.clients, args.seconds, args.max)
                 since = _last_case_id()
-                if not args.accumulate:
-                    age_out()
+                if not args.accumulate:  # right before the intake: the update's aftermath
+                    age_out()  # (autovacuum, checkpoints) falls on it, never on the bare view
                 api = run_clients(port, intake, args.clients, args.seconds, args.max)
                 api["flagged"] = _flagged_share(since)
                 rounds[t].append((base, api))
