@@ -72,7 +72,6 @@ def start(root: Path, port: int, threads: int) -> subprocess.Popen:
 
 def phase(port: int, make_request, seconds: float) -> tuple[float, dict[str, float]]:
     """(req/s, CPU ms per request by group) of one phase."""
-    ib.age_out()  # every phase from the same state (intake_bench.py)
     before = cpu_by_group()
     result = ib.run_clients(port, make_request, 16, seconds, 50_000)
     after = cpu_by_group()
@@ -100,8 +99,9 @@ def main() -> None:
             order = ["A", "B"] if r % 2 == 0 else ["B", "A"]
             for name in order:
                 port = servers[name][0]
-                runs[name].append((phase(port, bare, args.seconds),
-                                   phase(port, intake, args.seconds)))  # fmt: skip
+                base = phase(port, bare, args.seconds)
+                ib.age_out()  # each intake phase from the same state, as in intake_bench.py
+                runs[name].append((base, phase(port, intake, args.seconds)))
             print(f"round {r + 1}: " + "  ".join(
                 f"{n} bare {runs[n][-1][0][0]:6.0f} intake {runs[n][-1][1][0]:6.0f}"
                 for n in ("A", "B")), flush=True)  # fmt: skip

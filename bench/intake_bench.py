@@ -116,32 +116,33 @@ def _last_case_id() -> int:
 
 
 def age_out() -> None:
-    """Move the cases the bench has filed so far three days back, out of every category's
+    """Move the cases the bench has filed so far back in time, out of every category's
     duplicate window, before the next intake phase. Why: the bench files a street office's
     months of reports every few seconds; left in the window, each phase met more earlier
     cases than the last (the flagged share climbed from ~10 % to over 80 % in six rounds), so
     later rounds, and faster machines, weighed more. This way every phase starts from the
     same state: the backlog, then its own intakes."""
-    import datetime as dt
-
     from django.db.models import F
+    from django.utils import timezone
 
     from civicgrid.cases.models import Case
 
-    recent = Case.objects.filter(pk__gt=_backlog_last, created_at__gt=_window_start())
-    recent.update(created_at=F("created_at") - dt.timedelta(days=3))
+    shift = _age_shift()
+    recent = Case.objects.filter(pk__gt=_backlog_last, created_at__gt=timezone.now() - shift)
+    recent.update(created_at=F("created_at") - shift)
 
 
-def _window_start():
+def _age_shift():
+    """Three days (the seeded windows are 24 h), or more if a category's window is longer:
+    a moved case must sit outside the widest window, and is then never moved again."""
     import datetime as dt
 
     from django.db.models import Max
-    from django.utils import timezone
 
     from civicgrid.cases.models import Category
 
     hours = Category.objects.aggregate(h=Max("duplicate_window_h"))["h"] or 0
-    return timezone.now() - dt.timedelta(hours=hours + 1)
+    return max(dt.timedelta(days=3), dt.timedelta(hours=hours + 1))
 
 
 def _flagged_share(since: int) -> float:
